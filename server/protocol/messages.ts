@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { ERRORS, type ErrorCode } from './errors';
+import { modelSpecSchema } from './spec';
+import { weightsManifestSchema } from './weights';
+
+/**
+ * Every socket.io message is sent on the single event `msg` as one of these objects, keyed on
+ * `type`. Binary fields are real binary attachments (Uint8Array out; Buffer in Node, ArrayBuffer
+ * in browsers), never JSON numbers. See PROTOCOL.md.
+ */
+export const MESSAGE_EVENT = 'msg';
+
+/** socket.io handshake `auth` payload: a member token (headless) or a short-lived ticket (browser). */
+export const socketAuthSchema = z.union([
+  z.object({ slug: z.string().min(1).max(64), token: z.string().min(10).max(200) }),
+  z.object({ slug: z.string().min(1).max(64), ticket: z.string().min(10).max(200) }),
+]);
+export type SocketAuth = z.infer<typeof socketAuthSchema>;
+
+const binary = z.custom<ArrayBuffer | Uint8Array>(
+  (v) => v instanceof ArrayBuffer || v instanceof Uint8Array,
+  'expected binary data',
+);
+
+export const BACKENDS = ['webgl', 'wasm', 'cpu'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+// ---- client → server -------------------------------------------------------------------------
+
+export const helloMessage = z.object({
+  type: z.literal('hello'),
+  protocolVersion: z.number().int(),
+  backend: z.enum(BACKENDS),
+  /** Milliseconds the backend probe took; lower is faster. */
+  probeMs: z.number().min(0).max(600_000),
+  agent: z.enum(['browser', 'headless']),
+  /** Whether this client offers its compute for training rounds. */
+  contribute: z.boolean(),
+});
+
+export const updateMessage = z.object({
+  type: z.literal('update'),
+  runId: z.string().max(64),
+  round: z.number().int().min(1),
+  samples: z.number().int().min(1).max(10_000_000),
+  computeMs: z.number().min(0).max(86_400_000),
+  trainLoss: z.number().nullable(),
+  /** Float32 weight delta (local − global), in manifest order. */
+  delta: binary,
+});
+
+export const clientMessageSchema = z.discriminatedUnion('type', [helloMessage, updateMessage]);
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+
+// ---- server → client -------------------------------------------------------------------------
+
+export const RUN_STATUSES = ['waiting', 'training', 'finished', 'stopped', 'failed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const roundMetricsSchema = z.object({
+  round: z.number().int().min(0),
+  loss: z.number(),
+  accuracy: z.number(),
+  trainLoss: z.number().nullable(),
+  participants: z.number().int(),
+  samples: z.number().int(),
+});
+export type RoundMetrics = z.infer<typeof roundMetricsSchema>;
+
+export const runStateSchema = z.object({
+  runId: z.string(),
+  status: z.enum(RUN_STATUSES),
+  /** Round in progress (1-based), or the last finished one when the run has ended. */
+  round: z.number().int().min(0),
+  totalRounds: z.number().int(),
+  /** Clients taking part in the round in progress. */
+  participants: z.number().int(),
+  /** Updates received so far in the round in progress. */
+  received: z.number().int(),
+  /** Why the run is not training right now, for the UI. */
+  waitingReason: z.string().nullable(),
+  /** Held-out metrics of every finished round, round 0 being the initial model. */
+  history: z.array(roundMetricsSchema),
+});
+export type RunState = z.infer<typeof runStateSchema>;
+
+export const welcomeMessage = z.object({
+  type: z.literal('welcome'),
+  clientId: z.string(),
+  memberId: z.string(),
+  name: z.string(),
+  role: z.enum(['owner', 'member']),
+});
+
+export const stateMessage = z.object({
+  type: z.literal('state'),
+  run: runStateSchema.nullable(),
+  /** Training clients connected to the project right now. */
+  clients: z.array(z.object({ clientId: z.string(), name: z.string(), backend: z.enum(BACKENDS), contribute: z.boolean() })),
+});
+
+export const assignMessage = z.object({
+  type: z.literal('assign'),
+  runId: z.string(),
+  round: z.number().int().min(1),
+  spec: modelSpecSchema,
+  manifest: weightsManifestSchema,
+  /** Global weights (float32, manifest order) to start the round from. */
+  weights: binary,
+  /** This client's shard: training indices i with i % parts === part. */
+  shard: z.object({ part: z.number().int().min(0), parts: z.number().int().min(1) }),
+  deadlineMs: z.number().int().min(1),
+});
+
+export const modelMessage = z.object({
+  type: z.literal('model'),
+  runId: z.string(),
+  metrics: roundMetricsSchema,
+  manifest: weightsManifestSchema,
+  /** The new global weights after aggregation. */
+  weights: binary,
+});
+
+export const errorMessage = z.object({
+  type: z.literal('error'),
+  code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]),
+  message: z.string(),
+});
+
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  welcomeMessage,
+  stateMessage,
+  assignMessage,
+  modelMessage,
+  errorMessage,
+]);
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+export type AssignMessage = z.infer<typeof assignMessage>;
+export type ModelMessage = z.infer<typeof modelMessage>;

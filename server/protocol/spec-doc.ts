@@ -1,0 +1,132 @@
+import * as Y from 'yjs';
+import {
+  DEFAULT_SPEC,
+  FEATURES,
+  SCALAR_FIELDS,
+  SPEC_VERSION,
+  validateSpec,
+  type Feature,
+  type LayerSpec,
+  type ModelSpec,
+  type ScalarField,
+  type SpecProblem,
+} from './spec';
+
+/**
+ * How a model spec lives in a Yjs document, so concurrent edits merge into a valid spec:
+ * - `spec` (Y.Map): one key per scalar field path ("dataset.noise", "learningRate", …);
+ * - `features` (Y.Map): feature name → boolean;
+ * - `layers` (Y.Map): layer id → Y.Map {units, activation, order}; `order` is a number, so a move
+ *   is one field write and never duplicates a layer (yjs 13 has no Y.Array move);
+ * - `notes` (Y.Text): free-form project notes.
+ */
+export const SPEC_MAP = 'spec';
+export const FEATURES_MAP = 'features';
+export const LAYERS_MAP = 'layers';
+export const NOTES_TEXT = 'notes';
+
+type LayerMap = Y.Map<number | string>;
+
+function getPath(spec: ModelSpec, path: ScalarField): unknown {
+  const [head, tail] = path.split('.') as [string, string | undefined];
+  const top = (spec as unknown as Record<string, unknown>)[head];
+  return tail ? (top as Record<string, unknown>)[tail] : top;
+}
+
+/** Fills an empty document with a spec; does nothing if the document already holds one. */
+export function seedSpecDoc(doc: Y.Doc, spec: ModelSpec = DEFAULT_SPEC): void {
+  const scalars = doc.getMap(SPEC_MAP);
+  if (scalars.size > 0) return;
+  doc.transact(() => {
+    for (const path of Object.keys(SCALAR_FIELDS) as ScalarField[]) scalars.set(path, getPath(spec, path));
+    const features = doc.getMap<boolean>(FEATURES_MAP);
+    for (const f of FEATURES) features.set(f, spec.features.includes(f));
+    const layers = doc.getMap<LayerMap>(LAYERS_MAP);
+    spec.layers.forEach((layer, index) => layers.set(layer.id, makeLayerMap(layer, index + 1)));
+  });
+}
+
+function makeLayerMap(layer: Omit<LayerSpec, 'id'>, order: number): LayerMap {
+  const map = new Y.Map<number | string>();
+  map.set('units', layer.units);
+  map.set('activation', layer.activation);
+  map.set('order', order);
+  return map;
+}
+
+/** Hidden layers in display order (by order key, ties broken by id so every peer agrees). */
+export function readLayers(doc: Y.Doc): (LayerSpec & { order: number })[] {
+  const layers: (LayerSpec & { order: number })[] = [];
+  doc.getMap<LayerMap>(LAYERS_MAP).forEach((map, id) => {
+    layers.push({
+      id,
+      units: map.get('units') as number,
+      activation: map.get('activation') as LayerSpec['activation'],
+      order: Number(map.get('order') ?? 0),
+    });
+  });
+  return layers.sort((a, b) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The spec as the document holds it right now: parsed, or the problems tied to fields. */
+export function readSpec(doc: Y.Doc): { spec: ModelSpec | null; problems: SpecProblem[] } {
+  const scalars = doc.getMap(SPEC_MAP);
+  const raw: Record<string, unknown> = { specVersion: SPEC_VERSION, dataset: {} };
+  for (const path of Object.keys(SCALAR_FIELDS) as ScalarField[]) {
+    const [head, tail] = path.split('.') as [string, string | undefined];
+    if (tail) (raw[head] as Record<string, unknown>)[tail] = scalars.get(path);
+    else raw[head] = scalars.get(path);
+  }
+  const features = doc.getMap<boolean>(FEATURES_MAP);
+  raw.features = FEATURES.filter((f) => features.get(f) === true);
+  raw.layers = readLayers(doc).map(({ id, units, activation }) => ({ id, units, activation }));
+  const result = validateSpec(raw);
+  return result.ok ? { spec: result.spec, problems: [] } : { spec: null, problems: result.problems };
+}
+
+export function setScalar(doc: Y.Doc, path: ScalarField, value: string | number): void {
+  doc.getMap(SPEC_MAP).set(path, value);
+}
+
+export function setFeature(doc: Y.Doc, feature: Feature, on: boolean): void {
+  doc.getMap<boolean>(FEATURES_MAP).set(feature, on);
+}
+
+function newLayerId(): string {
+  return `l${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Adds a hidden layer at the end (or after `afterId`); returns its id. */
+export function addLayer(doc: Y.Doc, layer: Omit<LayerSpec, 'id'> = { units: 4, activation: 'tanh' }, afterId?: string): string {
+  const list = readLayers(doc);
+  const at = afterId ? list.findIndex((l) => l.id === afterId) : list.length - 1;
+  const before = list[at]?.order ?? 0;
+  const after = list[at + 1]?.order ?? before + 2;
+  const id = newLayerId();
+  doc.getMap<LayerMap>(LAYERS_MAP).set(id, makeLayerMap(layer, (before + after) / 2));
+  return id;
+}
+
+export function removeLayer(doc: Y.Doc, id: string): void {
+  doc.getMap<LayerMap>(LAYERS_MAP).delete(id);
+}
+
+export function updateLayer(doc: Y.Doc, id: string, patch: Partial<Omit<LayerSpec, 'id'>>): void {
+  const map = doc.getMap<LayerMap>(LAYERS_MAP).get(id);
+  if (!map) return;
+  doc.transact(() => {
+    if (patch.units !== undefined) map.set('units', patch.units);
+    if (patch.activation !== undefined) map.set('activation', patch.activation);
+  });
+}
+
+/** Moves a layer one place up (-1) or down (+1) by giving it an order key between its new neighbours. */
+export function moveLayer(doc: Y.Doc, id: string, direction: -1 | 1): void {
+  const list = readLayers(doc);
+  const index = list.findIndex((l) => l.id === id);
+  const target = index + direction;
+  if (index < 0 || target < 0 || target >= list.length) return;
+  const neighbour = list[target]!.order;
+  const beyond = list[target + direction]?.order ?? neighbour + direction * 2;
+  doc.getMap<LayerMap>(LAYERS_MAP).get(id)?.set('order', (neighbour + beyond) / 2);
+}

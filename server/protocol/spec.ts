@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+/** Version of the model-spec schema; stored with every run's frozen spec. */
+export const SPEC_VERSION = 1;
+
+export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'linear'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+export const DATASETS = ['spiral', 'circle', 'xor'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+/** Input features computed from a 2-D point (x₁, x₂), as in TensorFlow Playground. */
+export const FEATURES = ['x1', 'x2', 'x1sq', 'x2sq', 'x1x2', 'sin1', 'sin2'] as const;
+export type Feature = (typeof FEATURES)[number];
+
+export const OPTIMIZERS = ['sgd', 'adam'] as const;
+
+export const MAX_HIDDEN_LAYERS = 8;
+export const MAX_UNITS = 256;
+
+export const layerSpecSchema = z.object({
+  id: z.string().min(1).max(40),
+  units: z.number().int().min(1).max(MAX_UNITS),
+  activation: z.enum(ACTIVATIONS),
+});
+export type LayerSpec = z.infer<typeof layerSpecSchema>;
+
+export const datasetSpecSchema = z.object({
+  name: z.enum(DATASETS),
+  /** Total points generated (train + held-out). */
+  samples: z.number().int().min(50).max(20_000),
+  noise: z.number().min(0).max(0.5),
+  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  trainRatio: z.number().min(0.5).max(0.95),
+});
+export type DatasetSpec = z.infer<typeof datasetSpecSchema>;
+
+export const modelSpecSchema = z.object({
+  specVersion: z.literal(SPEC_VERSION),
+  dataset: datasetSpecSchema,
+  features: z.array(z.enum(FEATURES)).min(1).max(FEATURES.length),
+  layers: z.array(layerSpecSchema).max(MAX_HIDDEN_LAYERS),
+  optimizer: z.enum(OPTIMIZERS),
+  learningRate: z.number().min(1e-5).max(1),
+  batchSize: z.number().int().min(1).max(1024),
+  localEpochs: z.number().int().min(1).max(50),
+  rounds: z.number().int().min(1).max(500),
+});
+/** The model spec every client trains and the server aggregates: one shared, validated shape. */
+export type ModelSpec = z.infer<typeof modelSpecSchema>;
+
+/** The spiral template: the default spec of a new project. */
+export const DEFAULT_SPEC: ModelSpec = {
+  specVersion: SPEC_VERSION,
+  dataset: { name: 'spiral', samples: 800, noise: 0.1, seed: 42, trainRatio: 0.8 },
+  features: ['x1', 'x2', 'x1sq', 'x2sq', 'x1x2', 'sin1', 'sin2'],
+  layers: [
+    { id: 'l1', units: 12, activation: 'tanh' },
+    { id: 'l2', units: 8, activation: 'tanh' },
+  ],
+  optimizer: 'adam',
+  learningRate: 0.03,
+  batchSize: 16,
+  localEpochs: 3,
+  rounds: 20,
+};
+
+/** Scalar fields of the spec, as edited in the form: path → constraints for inputs. */
+export const SCALAR_FIELDS = {
+  'dataset.name': { kind: 'enum', options: DATASETS },
+  'dataset.samples': { kind: 'int', min: 50, max: 20_000 },
+  'dataset.noise': { kind: 'number', min: 0, max: 0.5, step: 0.01 },
+  'dataset.seed': { kind: 'int', min: 0, max: 2 ** 31 - 1 },
+  'dataset.trainRatio': { kind: 'number', min: 0.5, max: 0.95, step: 0.05 },
+  optimizer: { kind: 'enum', options: OPTIMIZERS },
+  learningRate: { kind: 'number', min: 1e-5, max: 1, step: 0.001 },
+  batchSize: { kind: 'int', min: 1, max: 1024 },
+  localEpochs: { kind: 'int', min: 1, max: 50 },
+  rounds: { kind: 'int', min: 1, max: 500 },
+} as const;
+export type ScalarField = keyof typeof SCALAR_FIELDS;
+
+/** Problems of a spec, each tied to the field path the editor should highlight. */
+export interface SpecProblem {
+  path: string;
+  message: string;
+}
+
+/** Validates an unknown value as a spec: the parsed spec, or problems tied to fields. */
+export function validateSpec(value: unknown): { ok: true; spec: ModelSpec } | { ok: false; problems: SpecProblem[] } {
+  const parsed = modelSpecSchema.safeParse(value);
+  if (parsed.success) return { ok: true, spec: parsed.data };
+  return {
+    ok: false,
+    problems: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+  };
+}
+
+/** Number of trainable parameters of the dense network the spec describes. */
+export function countParams(spec: ModelSpec): number {
+  let inputs = spec.features.length;
+  let total = 0;
+  for (const layer of spec.layers) {
+    total += inputs * layer.units + layer.units;
+    inputs = layer.units;
+  }
+  return total + inputs + 1; // the sigmoid output unit
+}
+
+/** A stable JSON form (sorted keys) for hashing and diffing specs. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
