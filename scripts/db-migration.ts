@@ -1,0 +1,99 @@
+/**
+ * `npm run db:migration -- NAME`: writes a new migration for SQLite and for PostgreSQL from the
+ * change to prisma/schema.prisma since the last migration (`prisma migrate dev --create-only`,
+ * offline). Each migration folder keeps the schema it was made from, so the next migration is a
+ * schema-to-schema diff that needs neither a database nor a shadow database.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { DATABASE_KINDS, PRISMA_DIR, schemaVariant, type DatabaseKind } from '../server/db/providers';
+import { LOCK_FILE, migrationNames, migrationsDir, SNAPSHOT_FILE } from '../server/db/migrate';
+import { NO_FILTERS, withSchemaEngine } from '../server/db/schema-engine';
+
+const EMPTY_MIGRATION = /^\s*(-- This is an empty migration\.)?\s*$/;
+
+/**
+ * A PostgreSQL "connection" that answers only the version probe the engine sends on connect.
+ * Diffing two schema files never touches the database, and this way authoring a migration needs
+ * no running server. Any other query fails loudly.
+ */
+function offlinePostgres(): SqlMigrationAwareDriverAdapterFactory {
+  const refuse = (what: string) => () => Promise.reject(new Error(`offline PostgreSQL adapter: unexpected ${what}`));
+  const adapter: SqlDriverAdapter = {
+    provider: 'postgres',
+    adapterName: 'cotrain-offline',
+    queryRaw: async (query) => {
+      if (!query.sql.includes('version()')) throw new Error(`offline PostgreSQL adapter: unexpected query ${query.sql}`);
+      // exists (Boolean), version (Text), numeric_version (Int32)
+      return { columnNames: ['exists', 'version', 'numeric_version'], columnTypes: [5, 7, 0], rows: [[true, 'PostgreSQL 15.0 (offline)', 150000]] };
+    },
+    executeRaw: refuse('executeRaw'),
+    executeScript: refuse('executeScript'),
+    startTransaction: refuse('transaction'),
+    getConnectionInfo: () => ({ supportsRelationJoins: true }),
+    dispose: async () => {},
+  };
+  return { provider: 'postgres', adapterName: 'cotrain-offline', connect: async () => adapter, connectToShadowDb: async () => adapter };
+}
+
+/** The SQL taking a database from schema `from` (null: empty) to schema `to`, or null if none. */
+async function diffSchemas(kind: DatabaseKind, from: string | null, to: string): Promise<string | null> {
+  const factory = kind === 'sqlite' ? new PrismaBetterSqlite3({ url: ':memory:' }) : offlinePostgres();
+  const files = (content: string) => [{ path: 'schema.prisma', content }];
+  const result = await withSchemaEngine({ path: 'schema.prisma', content: to }, factory, (engine) =>
+    engine.diff({
+      from: from === null ? { tag: 'empty' } : { tag: 'schemaDatamodel', files: files(from) },
+      to: { tag: 'schemaDatamodel', files: files(to) },
+      script: true,
+      exitCode: null,
+      filters: NO_FILTERS,
+    }),
+  );
+  // From an empty schema the engine also emits CREATE SCHEMA "public". Dropped: migrations run
+  // in whatever schema the URL names (search_path), and CREATE SCHEMA needs the CREATE privilege
+  // on the database even when the schema exists. applyMigrations creates a missing schema itself.
+  const sql = (result.stdout ?? '').replace(/-- CreateSchema\nCREATE SCHEMA IF NOT EXISTS "[^"]*";\n*/g, '');
+  return EMPTY_MIGRATION.test(sql) ? null : sql;
+}
+
+/** `YYYYMMDDHHMMSS` in UTC, Prisma's migration prefix. */
+function timestamp(date: Date): string {
+  return date.toISOString().replace(/\D/g, '').slice(0, 14);
+}
+
+async function main(): Promise<void> {
+  const rawName = process.argv[2];
+  const name = (rawName ?? '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+  if (!name) throw new Error('usage: npm run db:migration -- NAME');
+  const source = readFileSync(join(PRISMA_DIR, 'schema.prisma'), 'utf8');
+  const folder = `${timestamp(new Date())}_${name}`;
+  let written = 0;
+  for (const kind of DATABASE_KINDS) {
+    const dir = migrationsDir(kind);
+    const last = migrationNames(kind).at(-1);
+    const snapshotPath = last ? join(dir, last, SNAPSHOT_FILE) : null;
+    if (snapshotPath && !existsSync(snapshotPath)) throw new Error(`${snapshotPath} is missing: cannot diff from the last migration`);
+    const current = schemaVariant(source, kind);
+    const sql = await diffSchemas(kind, snapshotPath ? readFileSync(snapshotPath, 'utf8') : null, current);
+    if (sql === null) continue;
+    const target = join(dir, folder);
+    if (existsSync(target)) throw new Error(`${target} already exists`);
+    mkdirSync(target, { recursive: true });
+    writeFileSync(join(target, 'migration.sql'), sql);
+    writeFileSync(join(target, SNAPSHOT_FILE), current);
+    const lock = join(dir, LOCK_FILE);
+    if (!existsSync(lock)) {
+      writeFileSync(lock, `# Please do not edit this file manually\n# It should be added in your version-control system (e.g., Git)\nprovider = "${kind}"\n`);
+    }
+    console.log(`wrote prisma/migrations/${kind}/${folder}/migration.sql`);
+    written += 1;
+  }
+  if (written === 0) console.log('no changes');
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

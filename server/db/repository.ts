@@ -1,0 +1,115 @@
+/**
+ * The persistence port: everything the server stores, as a small interface. One Prisma-backed
+ * implementation serves SQLite and PostgreSQL (see prisma-repository.ts); tests run the same code
+ * against both. Binary columns are Uint8Array in and out.
+ */
+export type Role = 'owner' | 'member';
+export type RunStatusDb = 'waiting' | 'training' | 'finished' | 'stopped' | 'failed';
+
+export interface ProjectRow {
+  id: string;
+  slug: string;
+  name: string;
+  joinCode: string;
+  createdAt: Date;
+}
+
+export interface MemberRow {
+  id: string;
+  projectId: string;
+  name: string;
+  role: Role;
+  createdAt: Date;
+}
+
+export interface RunRow {
+  id: string;
+  projectId: string;
+  status: RunStatusDb;
+  /** The frozen spec, canonical JSON. */
+  spec: string;
+  specHash: string;
+  totalRounds: number;
+  /** Last round whose checkpoint is saved (0 = initial weights only). */
+  lastRound: number;
+  error: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface RoundRow {
+  runId: string;
+  number: number;
+  participants: number;
+  samples: number;
+  loss: number;
+  accuracy: number;
+  trainLoss: number | null;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+export interface CheckpointRow {
+  runId: string;
+  round: number;
+  /** float32 little-endian, manifest order. */
+  weights: Uint8Array;
+  /** JSON of the weights manifest ([{name, shape}]). */
+  manifest: string;
+  /** JSON of the held-out metrics at this round. */
+  metrics: string;
+  createdAt: Date;
+}
+
+export interface ContributionRow {
+  runId: string;
+  round: number;
+  memberId: string;
+  samples: number;
+  computeMs: number;
+  backend: string;
+}
+
+export interface Repository {
+  /** Creates a project with its owner member in one transaction. */
+  createProject(input: {
+    slug: string;
+    name: string;
+    joinCode: string;
+    owner: { name: string; tokenHash: string };
+  }): Promise<{ project: ProjectRow; owner: MemberRow }>;
+  findProjectBySlug(slug: string): Promise<ProjectRow | null>;
+  findProjectByJoinCode(joinCode: string): Promise<ProjectRow | null>;
+  listProjects(): Promise<ProjectRow[]>;
+
+  addMember(input: { projectId: string; name: string; role: Role; tokenHash: string }): Promise<MemberRow>;
+  /** The member holding a token (by its hash), with the project it belongs to. */
+  findMemberByTokenHash(tokenHash: string): Promise<{ member: MemberRow; project: ProjectRow } | null>;
+  setMemberTokenHash(memberId: string, tokenHash: string): Promise<void>;
+  listMembers(projectId: string): Promise<MemberRow[]>;
+
+  /** The Yjs document: the last compacted state plus every update appended since, in order. */
+  loadDoc(projectId: string): Promise<{ state: Uint8Array | null; updates: { seq: number; update: Uint8Array }[] }>;
+  /** Appends one Yjs update to the log; resolves once it is durable. Returns its sequence number. */
+  appendDocUpdate(projectId: string, update: Uint8Array): Promise<number>;
+  /** Replaces the stored state and drops logged updates with seq ≤ upToSeq, atomically. */
+  compactDoc(projectId: string, state: Uint8Array, upToSeq: number): Promise<void>;
+
+  createRun(input: { projectId: string; spec: string; specHash: string; totalRounds: number; status: RunStatusDb }): Promise<RunRow>;
+  updateRun(runId: string, patch: Partial<Pick<RunRow, 'status' | 'lastRound' | 'error' | 'finishedAt'>>): Promise<void>;
+  getRun(runId: string): Promise<RunRow | null>;
+  /** Runs of a project, newest first. */
+  listRuns(projectId: string): Promise<RunRow[]>;
+  /** The project's run that is waiting or training, if any. */
+  findActiveRun(projectId: string): Promise<RunRow | null>;
+
+  /** Saves a finished round, its checkpoint and its contributions in one transaction. */
+  saveRound(round: RoundRow | null, checkpoint: CheckpointRow, contributions: ContributionRow[]): Promise<void>;
+  listRounds(runId: string): Promise<RoundRow[]>;
+  /** Checkpoint metadata (no weights) of a run, by round ascending. */
+  listCheckpoints(runId: string): Promise<Omit<CheckpointRow, 'weights'>[]>;
+  getCheckpoint(runId: string, round: number): Promise<CheckpointRow | null>;
+  listContributions(runId: string): Promise<ContributionRow[]>;
+
+  close(): Promise<void>;
+}
