@@ -1,0 +1,102 @@
+// Static import: importing registers the 'wasm' backend (nothing is fetched until it starts), and
+// bundlers handle a static import in a worker more predictably than a dynamic one.
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { TF } from './model';
+
+/** TensorFlow.js backends a client may train on. */
+export type BackendName = 'webgl' | 'wasm' | 'cpu';
+
+/** Options of pickBackend. */
+export interface PickBackendOptions {
+  /** Where the tfjs-backend-wasm .wasm files are served (browser: '/vendor/tfjs-wasm/'); default: the package's own. */
+  wasmBase?: string;
+  /** Stop probing further candidates once this much time is spent (one result is always kept). */
+  budgetMs?: number;
+}
+
+/** The chosen backend, its probe time (lower is faster) and every candidate's time. */
+export interface PickedBackend {
+  backend: BackendName;
+  probeMs: number;
+  timings: Partial<Record<BackendName, number>>;
+}
+
+let wasmPathsSet = false;
+
+/** Points the wasm backend at its .wasm files; only the first call counts (tfjs ignores later ones once started). */
+export function setWasmBase(wasmBase: string): void {
+  if (wasmPathsSet) return;
+  // setWasmPaths throws once the backend has initialised, so it must come first and only once.
+  setWasmPaths(wasmBase.endsWith('/') ? wasmBase : `${wasmBase}/`);
+  wasmPathsSet = true;
+}
+
+const PROBE_RUNS = 3;
+const PROBE_RUN_BUDGET_MS = 400;
+
+/**
+ * Best time (ms) of one probe epoch (4 fit steps, batch 16) of a tiny MLP, the workload clients
+ * run. A warm-up epoch first pays one-time costs (shader compilation, wasm start-up, JIT); then
+ * the minimum of a few runs, because a single run on a busy machine is mostly noise.
+ */
+async function probe(tf: TF): Promise<number> {
+  const model = tf.sequential();
+  model.add(tf.layers.dense({ inputShape: [7], units: 12, activation: 'tanh' }));
+  model.add(tf.layers.dense({ units: 8, activation: 'tanh' }));
+  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
+  const optimizer = tf.train.adam(0.01);
+  model.compile({ optimizer, loss: 'binaryCrossentropy' });
+  const x = tf.randomUniform([64, 7], -1, 1);
+  const y = tf.tidy(() => tf.randomUniform([64, 1]).greater(0.5).toFloat());
+  try {
+    await model.fit(x, y, { batchSize: 16, epochs: 1, verbose: 0 });
+    const started = performance.now();
+    let best = Infinity;
+    for (let run = 0; run < PROBE_RUNS && (run === 0 || performance.now() - started < PROBE_RUN_BUDGET_MS); run++) {
+      const t0 = performance.now();
+      // fit reads the loss back at the end of the epoch, so GPU work is finished when it resolves.
+      await model.fit(x, y, { batchSize: 16, epochs: 1, verbose: 0 });
+      best = Math.min(best, performance.now() - t0);
+    }
+    return best;
+  } finally {
+    model.dispose();
+    optimizer.dispose(); // model.dispose() leaves it
+    x.dispose();
+    y.dispose();
+  }
+}
+
+/**
+ * Probes each candidate that initialises, in order, and leaves tf on the fastest one. No new
+ * candidate starts once `budgetMs` is spent, but a started probe runs to its end (a fit cannot be
+ * cut short). WebGL comes last by default: its first fit compiles shaders (3.3 s under headless
+ * Chromium's SwiftShader), it rarely wins for tiny MLPs, and so it is the one the budget drops.
+ */
+export async function pickBackend(
+  tf: TF,
+  candidates: readonly BackendName[] = ['wasm', 'cpu', 'webgl'],
+  options: PickBackendOptions = {},
+): Promise<PickedBackend> {
+  const budget = options.budgetMs ?? 1500;
+  const started = performance.now();
+  const timings: Partial<Record<BackendName, number>> = {};
+  let best: { backend: BackendName; ms: number } | null = null;
+  for (const backend of candidates) {
+    if (best && performance.now() - started > budget) break;
+    try {
+      if (backend === 'wasm' && options.wasmBase) setWasmBase(options.wasmBase);
+      // setBackend resolves false (or throws) when the backend cannot start here, e.g. WebGL in Node.
+      if (!(await tf.setBackend(backend))) continue;
+      await tf.ready();
+      const ms = await probe(tf);
+      timings[backend] = ms;
+      if (!best || ms < best.ms) best = { backend, ms };
+    } catch {
+      continue;
+    }
+  }
+  if (!best) throw new Error(`No TensorFlow.js backend could start (tried ${candidates.join(', ')})`);
+  if (tf.getBackend() !== best.backend) await tf.setBackend(best.backend);
+  return { backend: best.backend, probeMs: best.ms, timings };
+}
