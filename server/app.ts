@@ -1,0 +1,114 @@
+import { EventEmitter } from 'node:events';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Server as SocketServer } from 'socket.io';
+import { TicketStore } from './auth';
+import { CollabService } from './collab/collab';
+import type { Repository } from './db/repository';
+import { createApi } from './http/api';
+import type { Logger } from './log';
+import { ProjectService } from './projects';
+import { TrainingService } from './training/service';
+import { serveVendor } from './vendor';
+
+/** Largest socket.io message: 1M float32 parameters plus framing. */
+export const MAX_SOCKET_MESSAGE = 4 * 1_000_000 + 64 * 1024;
+
+/** What Next.js contributes when pages are served; absent in API-only tests. */
+export interface PageRenderer {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void;
+  /** Next's own upgrade listeners (dev HMR) receive `/_next/` upgrades through this emitter. */
+  upgrades?: EventEmitter;
+}
+
+export interface ServerDeps {
+  repo: Repository;
+  log: Logger;
+  pages?: PageRenderer | null;
+  roundDeadlineMs?: number;
+}
+
+export interface CotrainServer {
+  http: Server;
+  projects: ProjectService;
+  training: TrainingService;
+  collab: CollabService;
+  /** Resumes interrupted runs, then listens. Resolves with the bound port. */
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'same-origin',
+  'x-frame-options': 'DENY',
+};
+
+/** The composition root: one HTTP server for pages, the JSON API, socket.io and Yjs. */
+export function createServer(deps: ServerDeps): CotrainServer {
+  const { repo, log } = deps;
+  const projects = new ProjectService(repo, new TicketStore());
+  const api = createApi({ projects, repo, log, training: { startRun: (p) => training.startRun(p) } });
+
+  const http = createHttpServer((req, res) => {
+    for (const [key, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(key, value);
+    void (async () => {
+      if (await api(req, res)) return;
+      if (await serveVendor(req, res)) return;
+      if (deps.pages) return deps.pages.handle(req, res);
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+    })().catch((error: unknown) => {
+      log.error({ err: error, url: req.url }, 'request failed');
+      if (!res.headersSent) res.writeHead(500).end('Internal error');
+    });
+  });
+
+  const io = new SocketServer(http, {
+    maxHttpBufferSize: MAX_SOCKET_MESSAGE,
+    // Our own upgrade dispatcher below decides about every other path.
+    destroyUpgrade: false,
+    serveClient: false,
+  });
+  const collab = new CollabService(repo, projects, log);
+  const training = new TrainingService({ io, repo, projects, collab, log, roundDeadlineMs: deps.roundDeadlineMs });
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path.startsWith('/socket.io/')) return; // engine.io's own listener takes it
+    if (path.startsWith('/yjs/')) {
+      void collab.handleUpgrade(req, socket, head).catch((error: unknown) => {
+        log.error({ err: error }, 'yjs upgrade failed');
+        socket.destroy();
+      });
+      return;
+    }
+    if (path.startsWith('/_next/') && deps.pages?.upgrades) {
+      deps.pages.upgrades.emit('upgrade', req, socket, head);
+      return;
+    }
+    socket.destroy();
+  });
+
+  return {
+    http,
+    projects,
+    training,
+    collab,
+    async listen(port, host = '0.0.0.0') {
+      const resumed = await training.resumeInterrupted(await repo.listProjects());
+      if (resumed > 0) log.info({ resumed }, 'resumed interrupted runs');
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => resolve());
+      });
+      return (http.address() as AddressInfo).port;
+    },
+    async close() {
+      training.close();
+      await collab.close();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      http.closeAllConnections?.();
+    },
+  };
+}

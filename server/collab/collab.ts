@@ -1,0 +1,110 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { AppError } from '../protocol';
+import { readSpec } from '../protocol/spec-doc';
+import type { ProjectService } from '../projects';
+import type { Repository } from '../db/repository';
+import type { Logger } from '../log';
+import { CollabRoom } from './room';
+
+/** Largest Yjs frame a client may send (a whole offline session's edits fit easily). */
+export const MAX_YJS_FRAME = 2 * 1024 * 1024;
+/** Rooms with no connection are written out and dropped from memory after this long. */
+const IDLE_UNLOAD_MS = 60_000;
+
+/** Yjs rooms per project, the authenticated websocket endpoint `/yjs/<slug>?ticket=…`. */
+export class CollabService {
+  private readonly rooms = new Map<string, Promise<CollabRoom>>();
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_YJS_FRAME });
+  private readonly idleTimers = new Map<string, NodeJS.Timeout>();
+  private readonly pingTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly projects: ProjectService,
+    private readonly log: Logger,
+  ) {
+    // Drop peers that vanished without a close frame (laptop lid closed, Wi-Fi gone).
+    this.pingTimer = setInterval(() => {
+      for (const ws of this.wss.clients) {
+        const alive = ws as typeof ws & { alive?: boolean };
+        if (alive.alive === false) ws.terminate();
+        else {
+          alive.alive = false;
+          ws.ping();
+        }
+      }
+    }, 30_000);
+    this.pingTimer.unref();
+  }
+
+  /** The room of a project, loading it from the database on first use. */
+  room(projectId: string): Promise<CollabRoom> {
+    let room = this.rooms.get(projectId);
+    if (!room) {
+      room = CollabRoom.load(projectId, this.repo, this.log);
+      this.rooms.set(projectId, room);
+      room.catch(() => this.rooms.delete(projectId));
+    }
+    return room;
+  }
+
+  /** The project's current spec as the shared document holds it. */
+  async currentSpec(projectId: string): Promise<ReturnType<typeof readSpec>> {
+    const room = await this.room(projectId);
+    return readSpec(room.doc);
+  }
+
+  /** Handles an HTTP upgrade on /yjs/…: authenticates first, then hands the socket to ws. */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const slug = decodeURIComponent(url.pathname.slice('/yjs/'.length));
+    const ticket = url.searchParams.get('ticket') ?? '';
+    let principal;
+    try {
+      principal = await this.projects.redeemTicket(slug, ticket);
+    } catch (error) {
+      const status = error instanceof AppError ? error.status : 500;
+      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    const room = await this.room(principal.project.id);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      (ws as typeof ws & { alive?: boolean }).alive = true;
+      ws.on('pong', () => ((ws as typeof ws & { alive?: boolean }).alive = true));
+      const projectId = principal.project.id;
+      clearTimeout(this.idleTimers.get(projectId));
+      room.addConnection(ws, principal.member.id);
+      ws.on('close', () => this.scheduleUnload(projectId, room));
+      this.log.debug({ slug, member: principal.member.id }, 'yjs connected');
+    });
+  }
+
+  private scheduleUnload(projectId: string, room: CollabRoom): void {
+    if (room.connectionCount > 0) return;
+    clearTimeout(this.idleTimers.get(projectId));
+    const timer = setTimeout(() => {
+      if (room.connectionCount > 0) return;
+      this.idleTimers.delete(projectId);
+      void room.flush().then(() => {
+        if (room.connectionCount > 0) return;
+        this.rooms.delete(projectId);
+        room.destroy();
+      });
+    }, IDLE_UNLOAD_MS);
+    timer.unref();
+    this.idleTimers.set(projectId, timer);
+  }
+
+  /** Closes all connections and writes every room's state (graceful shutdown). */
+  async close(): Promise<void> {
+    clearInterval(this.pingTimer);
+    for (const timer of this.idleTimers.values()) clearTimeout(timer);
+    const rooms = await Promise.allSettled([...this.rooms.values()]);
+    for (const r of rooms) if (r.status === 'fulfilled') r.value.closeAll();
+    await Promise.all(rooms.map((r) => (r.status === 'fulfilled' ? r.value.flush().then(() => r.value.destroy()) : undefined)));
+    this.rooms.clear();
+    this.wss.close();
+  }
+}

@@ -1,0 +1,216 @@
+import * as Y from 'yjs';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as syncProtocol from 'y-protocols/sync';
+import * as encoding from 'lib0/encoding';
+import * as decoding from 'lib0/decoding';
+import type { WebSocket } from 'ws';
+import { seedSpecDoc } from '../protocol/spec-doc';
+import type { Repository } from '../db/repository';
+import type { Logger } from '../log';
+
+/** y-websocket message types (first varUint of every frame). */
+const MESSAGE_SYNC = 0;
+const MESSAGE_AWARENESS = 1;
+const MESSAGE_QUERY_AWARENESS = 3;
+
+/** Compact the update log into one state after this many appended updates. */
+const COMPACT_EVERY = 500;
+
+interface Connection {
+  ws: WebSocket;
+  memberId: string;
+  /** Awareness client ids this connection announced, removed when it closes. */
+  clientIds: Set<number>;
+}
+
+/**
+ * One project's shared document. Every update a client sends is appended to the database
+ * before it is applied and relayed, so anything another client has seen is already durable.
+ * Messages are processed strictly in arrival order through one queue.
+ */
+export class CollabRoom {
+  readonly doc = new Y.Doc({ gc: true });
+  readonly awareness = new awarenessProtocol.Awareness(this.doc);
+  private readonly conns = new Map<WebSocket, Connection>();
+  private queue: Promise<void> = Promise.resolve();
+  private lastSeq = 0;
+  private sinceCompact = 0;
+
+  private constructor(
+    readonly projectId: string,
+    private readonly repo: Repository,
+    private readonly log: Logger,
+  ) {
+    // The server holds no awareness state of its own.
+    this.awareness.setLocalState(null);
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, MESSAGE_SYNC);
+      syncProtocol.writeUpdate(encoder, update);
+      this.broadcast(encoding.toUint8Array(encoder), origin instanceof Object && 'send' in origin ? (origin as WebSocket) : null);
+    });
+    this.awareness.on('update', ({ added, updated, removed }: Record<'added' | 'updated' | 'removed', number[]>, origin: unknown) => {
+      const changed = added.concat(updated, removed);
+      const conn = origin ? this.conns.get(origin as WebSocket) : undefined;
+      if (conn) {
+        for (const id of added) conn.clientIds.add(id);
+        for (const id of removed) conn.clientIds.delete(id);
+      }
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, MESSAGE_AWARENESS);
+      encoding.writeVarUint8Array(encoder, awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+      this.broadcast(encoding.toUint8Array(encoder), null);
+    });
+  }
+
+  /** Loads a room from the database; an empty document is seeded with the default spec. */
+  static async load(projectId: string, repo: Repository, log: Logger): Promise<CollabRoom> {
+    const room = new CollabRoom(projectId, repo, log);
+    const { state, updates } = await repo.loadDoc(projectId);
+    if (state) Y.applyUpdate(room.doc, state, 'load');
+    for (const { seq, update } of updates) {
+      Y.applyUpdate(room.doc, update, 'load');
+      room.lastSeq = Math.max(room.lastSeq, seq);
+    }
+    room.sinceCompact = updates.length;
+    if (room.doc.getMap('spec').size === 0) {
+      const seed = new Y.Doc();
+      seedSpecDoc(seed);
+      await room.persistAndApply(Y.encodeStateAsUpdate(seed), 'seed');
+    }
+    return room;
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** Starts serving a websocket that has already been authenticated for this project. */
+  addConnection(ws: WebSocket, memberId: string): void {
+    const conn: Connection = { ws, memberId, clientIds: new Set() };
+    this.conns.set(ws, conn);
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) return ws.close(1003, 'binary frames only');
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      this.enqueue(() => this.handleMessage(conn, bytes));
+    });
+    ws.on('close', () => this.removeConnection(conn));
+    ws.on('error', () => ws.terminate());
+
+    // Greet: our state vector (sync step 1) and everyone's presence.
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MESSAGE_SYNC);
+    syncProtocol.writeSyncStep1(encoder, this.doc);
+    this.send(ws, encoding.toUint8Array(encoder));
+    const states = this.awareness.getStates();
+    if (states.size > 0) this.send(ws, this.awarenessFrame([...states.keys()]));
+  }
+
+  /** Runs `task` after everything already queued, so updates are handled in arrival order. */
+  enqueue(task: () => Promise<void> | void): Promise<void> {
+    const next = this.queue.then(task).catch((error: unknown) => this.log.error({ err: error, projectId: this.projectId }, 'collab task failed'));
+    this.queue = next;
+    return next;
+  }
+
+  /** Writes all queued work and compacts the log into one state (on idle and on shutdown). */
+  flush(): Promise<void> {
+    return this.enqueue(() => this.compact());
+  }
+
+  private async handleMessage(conn: Connection, bytes: Uint8Array): Promise<void> {
+    if (!this.conns.has(conn.ws)) return;
+    let decoder: decoding.Decoder;
+    let type: number;
+    try {
+      decoder = decoding.createDecoder(bytes);
+      type = decoding.readVarUint(decoder);
+    } catch {
+      return conn.ws.close(1003, 'unreadable frame');
+    }
+    try {
+      switch (type) {
+        case MESSAGE_SYNC:
+          return await this.handleSync(conn, decoder);
+        case MESSAGE_AWARENESS:
+          awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(decoder), conn.ws);
+          return;
+        case MESSAGE_QUERY_AWARENESS:
+          this.send(conn.ws, this.awarenessFrame([...this.awareness.getStates().keys()]));
+          return;
+        default:
+          conn.ws.close(1003, `unknown message type ${type}`);
+      }
+    } catch (error) {
+      this.log.warn({ err: error, memberId: conn.memberId }, 'bad Yjs frame; closing');
+      conn.ws.close(1003, 'malformed Yjs message');
+    }
+  }
+
+  private async handleSync(conn: Connection, decoder: decoding.Decoder): Promise<void> {
+    const syncType = decoding.readVarUint(decoder);
+    if (syncType === syncProtocol.messageYjsSyncStep1) {
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, MESSAGE_SYNC);
+      syncProtocol.writeSyncStep2(encoder, this.doc, decoding.readVarUint8Array(decoder));
+      this.send(conn.ws, encoding.toUint8Array(encoder));
+      return;
+    }
+    if (syncType === syncProtocol.messageYjsSyncStep2 || syncType === syncProtocol.messageYjsUpdate) {
+      const update = decoding.readVarUint8Array(decoder);
+      // Validate before persisting: a malformed update must never reach the log.
+      Y.decodeUpdate(update);
+      await this.persistAndApply(update, conn.ws);
+      return;
+    }
+    throw new Error(`unknown sync message ${syncType}`);
+  }
+
+  /** Appends the update to the log, then applies it (which relays it to everyone else). */
+  private async persistAndApply(update: Uint8Array, origin: unknown): Promise<void> {
+    this.lastSeq = await this.repo.appendDocUpdate(this.projectId, update);
+    Y.applyUpdate(this.doc, update, origin);
+    if (++this.sinceCompact >= COMPACT_EVERY) await this.compact();
+  }
+
+  private async compact(): Promise<void> {
+    if (this.sinceCompact === 0) return;
+    await this.repo.compactDoc(this.projectId, Y.encodeStateAsUpdate(this.doc), this.lastSeq);
+    this.sinceCompact = 0;
+  }
+
+  private removeConnection(conn: Connection): void {
+    if (!this.conns.delete(conn.ws)) return;
+    awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.clientIds], null);
+  }
+
+  private awarenessFrame(clients: number[]): Uint8Array {
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MESSAGE_AWARENESS);
+    encoding.writeVarUint8Array(encoder, awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients));
+    return encoding.toUint8Array(encoder);
+  }
+
+  private broadcast(frame: Uint8Array, except: WebSocket | null): void {
+    for (const ws of this.conns.keys()) if (ws !== except) this.send(ws, frame);
+  }
+
+  private send(ws: WebSocket, frame: Uint8Array): void {
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(frame, (error) => {
+      if (error) ws.terminate();
+    });
+  }
+
+  /** Closes every connection (server shutdown). */
+  closeAll(code = 1001, reason = 'server shutting down'): void {
+    for (const ws of this.conns.keys()) ws.close(code, reason);
+  }
+
+  /** Frees the room's timers and memory once it is flushed and nobody is connected. */
+  destroy(): void {
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+}

@@ -1,0 +1,169 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import { AppError, createProjectRequest, joinRequest } from '../protocol';
+import { cookieName } from '../auth';
+import type { Principal, ProjectService } from '../projects';
+import type { Repository, RunRow } from '../db/repository';
+import type { Logger } from '../log';
+import { bearerToken, readJson, sendError, sendJson, sessionCookie } from './io';
+
+export interface ApiDeps {
+  projects: ProjectService;
+  repo: Repository;
+  training: { startRun(principal: Principal): Promise<{ runId: string }> };
+  log: Logger;
+}
+
+type Handler = (ctx: { req: IncomingMessage; res: ServerResponse; params: string[] }) => Promise<void>;
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new AppError('bad_request', first ? `${first.path.join('.') || 'body'}: ${first.message}` : undefined, parsed.error.issues);
+  }
+  return parsed.data;
+}
+
+function runSummary(run: RunRow) {
+  return {
+    id: run.id,
+    status: run.status,
+    totalRounds: run.totalRounds,
+    lastRound: run.lastRound,
+    specHash: run.specHash,
+    error: run.error,
+    createdAt: run.createdAt.toISOString(),
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/** The JSON API under /api: a small route table over plain node:http. */
+export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  const secure = (req: IncomingMessage) => req.headers['x-forwarded-proto'] === 'https' || 'encrypted' in req.socket;
+  const principalOf = async (req: IncomingMessage, slug: string) => {
+    const project = await deps.repo.findProjectBySlug(slug);
+    if (!project) throw new AppError('not_found');
+    return deps.projects.authenticate(slug, bearerToken(req, cookieName(slug)));
+  };
+
+  const routes: [string, RegExp, Handler][] = [
+    ['GET', /^\/api\/health$/, async ({ res }) => sendJson(res, 200, { ok: true })],
+    [
+      'POST',
+      /^\/api\/projects$/,
+      async ({ req, res }) => {
+        const body = parse(createProjectRequest, await readJson(req));
+        const created = await deps.projects.create(body);
+        deps.log.info({ slug: created.project.slug }, 'project created');
+        sendJson(
+          res,
+          201,
+          { slug: created.project.slug, joinCode: created.project.joinCode, ownerToken: created.token },
+          { 'set-cookie': sessionCookie(cookieName(created.project.slug), created.token, secure(req)) },
+        );
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/join$/,
+      async ({ req, res }) => {
+        const body = parse(joinRequest, await readJson(req));
+        const joined = await deps.projects.join(body);
+        deps.log.info({ slug: joined.project.slug, member: joined.member.id }, 'member joined');
+        sendJson(
+          res,
+          200,
+          { slug: joined.project.slug, memberToken: joined.token, role: joined.member.role },
+          { 'set-cookie': sessionCookie(cookieName(joined.project.slug), joined.token, secure(req)) },
+        );
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/projects\/([\w-]{1,64})\/ticket$/,
+      async ({ req, res, params }) => {
+        await readJson(req);
+        const principal = await principalOf(req, params[0]!);
+        const { ticket, expiresAt } = deps.projects.issueTicket(principal);
+        const { id, name, role } = principal.member;
+        sendJson(res, 200, { ticket, expiresAt, member: { id, name, role } });
+      },
+    ],
+    [
+      // Turns a bearer token (e.g. from an owner link) into this browser's httpOnly session cookie.
+      'POST',
+      /^\/api\/projects\/([\w-]{1,64})\/session$/,
+      async ({ req, res, params }) => {
+        await readJson(req);
+        const principal = await principalOf(req, params[0]!);
+        const { id, name, role } = principal.member;
+        const token = bearerToken(req, cookieName(principal.project.slug))!;
+        sendJson(res, 200, { slug: principal.project.slug, member: { id, name, role } }, {
+          'set-cookie': sessionCookie(cookieName(principal.project.slug), token, secure(req)),
+        });
+      },
+    ],
+    [
+      'GET',
+      /^\/api\/projects\/([\w-]{1,64})$/,
+      async ({ req, res, params }) => {
+        const { project, member } = await principalOf(req, params[0]!);
+        const runs = await deps.repo.listRuns(project.id);
+        sendJson(res, 200, {
+          project: { slug: project.slug, name: project.name, joinCode: project.joinCode },
+          member: { id: member.id, name: member.name, role: member.role },
+          runs: runs.map(runSummary),
+        });
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/projects\/([\w-]{1,64})\/train$/,
+      async ({ req, res, params }) => {
+        await readJson(req);
+        const principal = await principalOf(req, params[0]!);
+        if (principal.member.role !== 'owner') throw new AppError('forbidden', 'Only the project owner can start training.');
+        const { runId } = await deps.training.startRun(principal);
+        sendJson(res, 202, { runId });
+      },
+    ],
+    [
+      'GET',
+      /^\/api\/projects\/([\w-]{1,64})\/runs\/([\w-]{1,64})$/,
+      async ({ req, res, params }) => {
+        const { project } = await principalOf(req, params[0]!);
+        const run = await deps.repo.getRun(params[1]!);
+        if (!run || run.projectId !== project.id) throw new AppError('not_found', 'No such run in this project.');
+        const [rounds, checkpoints] = await Promise.all([deps.repo.listRounds(run.id), deps.repo.listCheckpoints(run.id)]);
+        sendJson(res, 200, {
+          run: runSummary(run),
+          rounds: rounds.map(({ number, loss, accuracy, trainLoss, participants, samples }) => ({ number, loss, accuracy, trainLoss, participants, samples })),
+          checkpoints: checkpoints.map((c) => ({ round: c.round, metrics: JSON.parse(c.metrics) as unknown, createdAt: c.createdAt.toISOString() })),
+        });
+      },
+    ],
+  ];
+
+  return async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (!path.startsWith('/api/')) return false;
+    try {
+      for (const [method, pattern, handler] of routes) {
+        const match = pattern.exec(path);
+        if (!match) continue;
+        if (req.method !== method) continue;
+        await handler({ req, res, params: match.slice(1) });
+        return true;
+      }
+      throw new AppError('not_found', `No API route ${req.method} ${path}.`);
+    } catch (error) {
+      if (error instanceof AppError) sendError(res, error);
+      else {
+        deps.log.error({ err: error, path }, 'API request failed');
+        sendError(res, new AppError('internal'));
+      }
+      return true;
+    }
+  };
+}

@@ -1,0 +1,71 @@
+import { AppError } from './protocol';
+import { hashToken, newJoinCode, newSlug, newToken, normalizeJoinCode, type TicketStore } from './auth';
+import type { MemberRow, ProjectRow, Repository } from './db/repository';
+
+export interface Principal {
+  member: MemberRow;
+  project: ProjectRow;
+}
+
+/** Projects and membership: creation, joining by code, and turning credentials into members. */
+export class ProjectService {
+  constructor(
+    private readonly repo: Repository,
+    private readonly tickets: TicketStore,
+  ) {}
+
+  /** Creates a project and its owner; the owner token is returned once and stored only hashed. */
+  async create(input: { name: string; ownerName?: string; slug?: string; joinCode?: string }): Promise<Principal & { token: string }> {
+    const token = newToken();
+    const { project, owner } = await this.repo.createProject({
+      slug: input.slug ?? newSlug(input.name),
+      name: input.name,
+      joinCode: input.joinCode ?? newJoinCode(),
+      owner: { name: input.ownerName ?? 'Owner', tokenHash: hashToken(token) },
+    });
+    return { project, member: owner, token };
+  }
+
+  /** Joins a project by its code as a member. */
+  async join(input: { code: string; name: string }): Promise<Principal & { token: string }> {
+    const project = await this.repo.findProjectByJoinCode(normalizeJoinCode(input.code));
+    if (!project) throw new AppError('wrong_code');
+    const token = newToken();
+    const member = await this.repo.addMember({ projectId: project.id, name: input.name, role: 'member', tokenHash: hashToken(token) });
+    return { project, member, token };
+  }
+
+  /** The member a token belongs to, checked against the project in the request. */
+  async authenticate(slug: string, token: string | null | undefined): Promise<Principal> {
+    if (!token) throw new AppError('unauthorized');
+    const found = await this.repo.findMemberByTokenHash(hashToken(token));
+    if (!found || found.project.slug !== slug) throw new AppError('unauthorized');
+    return found;
+  }
+
+  /** Gives a member a new token (the old one stops working); used for the demo owner link. */
+  async rotateToken(memberId: string): Promise<string> {
+    const token = newToken();
+    await this.repo.setMemberTokenHash(memberId, hashToken(token));
+    return token;
+  }
+
+  issueTicket(principal: Principal): { ticket: string; expiresAt: number } {
+    return this.tickets.issue({ memberId: principal.member.id, projectId: principal.project.id, slug: principal.project.slug });
+  }
+
+  /** The member behind a ticket, if the ticket is valid for this project. */
+  async redeemTicket(slug: string, ticket: string): Promise<Principal> {
+    const grant = this.tickets.check(ticket);
+    if (!grant || grant.slug !== slug) throw new AppError('unauthorized', 'The ticket is invalid or expired.');
+    const project = await this.repo.findProjectBySlug(slug);
+    const member = project ? (await this.repo.listMembers(project.id)).find((m) => m.id === grant.memberId) : undefined;
+    if (!project || !member) throw new AppError('unauthorized');
+    return { project, member };
+  }
+
+  /** Authenticates a socket handshake payload: a token (headless) or a ticket (browser). */
+  async authenticateSocket(auth: { slug: string; token: string } | { slug: string; ticket: string }): Promise<Principal> {
+    return 'token' in auth ? this.authenticate(auth.slug, auth.token) : this.redeemTicket(auth.slug, auth.ticket);
+  }
+}

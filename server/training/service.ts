@@ -1,0 +1,168 @@
+import type { Server as SocketServer, Socket } from 'socket.io';
+import {
+  AppError,
+  MESSAGE_EVENT,
+  PROTOCOL_VERSION,
+  clientMessageSchema,
+  socketAuthSchema,
+  type RoundMetrics,
+  type ServerMessage,
+  type WeightsManifest,
+  validateSpec,
+  manifestSize,
+  viewFloat32,
+  canonicalJson,
+} from '../protocol';
+import type { Principal, ProjectService } from '../projects';
+import type { ProjectRow, Repository, RunRow } from '../db/repository';
+import type { CollabService } from '../collab/collab';
+import type { Logger } from '../log';
+import { DEFAULT_ROUND_DEADLINE_MS, TrainingRoom } from './room';
+import { createInitialWeights, evaluateWeights, specHash } from './run-model';
+
+export interface TrainingDeps {
+  io: SocketServer;
+  repo: Repository;
+  projects: ProjectService;
+  collab: CollabService;
+  log: Logger;
+  roundDeadlineMs?: number;
+}
+
+const roomName = (projectId: string) => `project:${projectId}`;
+
+/** The socket.io side of training: authenticates sockets, routes messages, starts and resumes runs. */
+export class TrainingService {
+  private readonly rooms = new Map<string, TrainingRoom>();
+
+  constructor(private readonly deps: TrainingDeps) {
+    deps.io.use((socket, next) => {
+      const auth = socketAuthSchema.safeParse(socket.handshake.auth);
+      if (!auth.success) return next(new Error('unauthorized'));
+      deps.projects.authenticateSocket(auth.data).then(
+        (principal) => {
+          socket.data.principal = principal;
+          next();
+        },
+        () => next(new Error('unauthorized')),
+      );
+    });
+    deps.io.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  private room(project: ProjectRow): TrainingRoom {
+    let room = this.rooms.get(project.id);
+    if (!room) {
+      room = new TrainingRoom(project, {
+        repo: this.deps.repo,
+        log: this.deps.log.child({ project: project.slug }),
+        broadcast: (message) => this.deps.io.to(roomName(project.id)).emit(MESSAGE_EVENT, message),
+        roundDeadlineMs: this.deps.roundDeadlineMs ?? DEFAULT_ROUND_DEADLINE_MS,
+      });
+      this.rooms.set(project.id, room);
+    }
+    return room;
+  }
+
+  private onConnection(socket: Socket): void {
+    const principal = socket.data.principal as Principal;
+    const room = this.room(principal.project);
+    const clientId = `${principal.member.id}:${socket.id}`;
+    const sendError = (code: AppError['code'], message?: string) =>
+      socket.emit(MESSAGE_EVENT, { type: 'error', code, message: message ?? new AppError(code).message } satisfies ServerMessage);
+    void socket.join(roomName(principal.project.id));
+
+    socket.on(MESSAGE_EVENT, (raw: unknown) => {
+      const parsed = clientMessageSchema.safeParse(raw);
+      if (!parsed.success) return sendError('invalid_message', `Invalid message: ${parsed.error.issues[0]?.message ?? 'unknown shape'}`);
+      const message = parsed.data;
+      switch (message.type) {
+        case 'hello':
+          if (message.protocolVersion !== PROTOCOL_VERSION) {
+            sendError('protocol_version');
+            socket.disconnect(true);
+            return;
+          }
+          socket.emit(MESSAGE_EVENT, {
+            type: 'welcome',
+            clientId,
+            memberId: principal.member.id,
+            name: principal.member.name,
+            role: principal.member.role,
+          } satisfies ServerMessage);
+          room.addClient({ clientId, socket, member: principal.member, backend: message.backend, contribute: message.contribute });
+          return;
+        case 'update':
+          room.receiveUpdate(clientId, message);
+          return;
+        default: {
+          const unexpected: never = message;
+          sendError('invalid_message', `Unknown message ${JSON.stringify(unexpected)}`);
+        }
+      }
+    });
+    socket.on('disconnect', () => room.removeClient(clientId));
+  }
+
+  /** Starts a run with the project's current shared spec (owner checked by the caller). */
+  async startRun(principal: Principal): Promise<{ runId: string }> {
+    const project = principal.project;
+    const room = this.room(project);
+    if (room.activeRunId || (await this.deps.repo.findActiveRun(project.id))) throw new AppError('run_active');
+    const { spec, problems } = await this.deps.collab.currentSpec(project.id);
+    if (!spec) throw new AppError('invalid_spec', `The model spec is not valid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
+    const { manifest, weights } = await createInitialWeights(spec);
+    const initial = await evaluateWeights(spec, manifest, weights);
+    const row = await this.deps.repo.createRun({
+      projectId: project.id,
+      spec: canonicalJson(spec),
+      specHash: specHash(spec),
+      totalRounds: spec.rounds,
+      status: 'waiting',
+    });
+    const metrics: RoundMetrics = { round: 0, loss: initial.loss, accuracy: initial.accuracy, trainLoss: null, participants: 0, samples: 0 };
+    await this.deps.repo.saveRound(
+      null,
+      { runId: row.id, round: 0, weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength), manifest: JSON.stringify(manifest), metrics: JSON.stringify(metrics), createdAt: new Date() },
+      [],
+    );
+    this.deps.log.info({ runId: row.id, project: project.slug, rounds: spec.rounds, params: weights.length }, 'run started');
+    room.attachRun({ row, spec, manifest, weights, history: [metrics] });
+    return { runId: row.id };
+  }
+
+  /** After a restart: every run that was waiting or training continues from its last checkpoint. */
+  async resumeInterrupted(projects: ProjectRow[]): Promise<number> {
+    let resumed = 0;
+    for (const project of projects) {
+      const row = await this.deps.repo.findActiveRun(project.id);
+      if (!row) continue;
+      try {
+        await this.resume(project, row);
+        resumed++;
+      } catch (error) {
+        this.deps.log.error({ err: error, runId: row.id }, 'could not resume run');
+        await this.deps.repo.updateRun(row.id, { status: 'failed', error: `Could not resume: ${String(error)}`, finishedAt: new Date() });
+      }
+    }
+    return resumed;
+  }
+
+  private async resume(project: ProjectRow, row: RunRow): Promise<void> {
+    const checked = validateSpec(JSON.parse(row.spec));
+    if (!checked.ok) throw new Error('stored spec is no longer valid');
+    const checkpoint = await this.deps.repo.getCheckpoint(row.id, row.lastRound);
+    if (!checkpoint) throw new Error(`checkpoint for round ${row.lastRound} is missing`);
+    const manifest = JSON.parse(checkpoint.manifest) as WeightsManifest;
+    const view = viewFloat32(checkpoint.weights, manifestSize(manifest));
+    if (!view) throw new Error('checkpoint weights do not match their manifest');
+    const checkpoints = await this.deps.repo.listCheckpoints(row.id);
+    const history = checkpoints.map((c) => JSON.parse(c.metrics) as RoundMetrics);
+    this.deps.log.info({ runId: row.id, fromRound: row.lastRound }, 'resuming run');
+    this.room(project).attachRun({ row, spec: checked.spec, manifest, weights: view.slice(), history });
+  }
+
+  close(): void {
+    for (const room of this.rooms.values()) room.dispose();
+  }
+}

@@ -1,0 +1,193 @@
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import {
+  MESSAGE_EVENT,
+  PROTOCOL_VERSION,
+  serverMessageSchema,
+  toWire,
+  viewFloat32,
+  manifestSize,
+  type AssignMessage,
+  type Backend,
+  type ClientMessage,
+  type ModelMessage,
+  type ModelSpec,
+  type ServerMessage,
+  type SocketAuth,
+  type WeightsManifest,
+} from '../server/protocol';
+
+/** What a client trains in one round. */
+export interface TrainTask {
+  spec: ModelSpec;
+  manifest: WeightsManifest;
+  weights: Float32Array;
+  shard: { part: number; parts: number };
+}
+
+/** What a client sends back for one round. */
+export interface TrainResult {
+  delta: Float32Array;
+  samples: number;
+  trainLoss: number | null;
+  computeMs: number;
+}
+
+export interface TrainingClientOptions {
+  /** Server origin ("" or undefined in a browser = same origin). */
+  url?: string;
+  /** Called on every (re)connect, so browsers can fetch a fresh ticket. */
+  auth: () => Promise<SocketAuth>;
+  agent: 'browser' | 'headless';
+  backend: Backend;
+  probeMs: number;
+  contribute: boolean;
+  train: (task: TrainTask) => Promise<TrainResult>;
+  ioOptions?: Partial<ManagerOptions & SocketOptions>;
+}
+
+type Events = {
+  welcome: Extract<ServerMessage, { type: 'welcome' }>;
+  state: Extract<ServerMessage, { type: 'state' }>;
+  model: ModelMessage & { weightsF32: Float32Array };
+  assign: AssignMessage;
+  trained: { runId: string; round: number; result: TrainResult };
+  error: Extract<ServerMessage, { type: 'error' }>;
+  connection: { connected: boolean; reason?: string };
+};
+type Listener<K extends keyof Events> = (event: Events[K]) => void;
+
+/**
+ * One training participant, in a browser or in Node: joins a project's training room over
+ * socket.io, trains each assignment with the injected `train`, and sends the binary delta back.
+ */
+export class TrainingClient {
+  readonly socket: Socket;
+  private readonly listeners = new Map<keyof Events, Set<(e: never) => void>>();
+  private contribute: boolean;
+  private readonly options: TrainingClientOptions;
+
+  constructor(options: TrainingClientOptions) {
+    this.options = options;
+    this.contribute = options.contribute;
+    const uri = options.url ?? '';
+    this.socket = io(uri, {
+      transports: ['websocket'],
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 3000,
+      ...options.ioOptions,
+      auth: (cb: (data: object) => void) => {
+        options.auth().then(cb, (error: unknown) => {
+          this.emit('connection', { connected: false, reason: String(error) });
+          cb({});
+        });
+      },
+    });
+    this.socket.on('connect', () => {
+      this.emit('connection', { connected: true });
+      this.send({
+        type: 'hello',
+        protocolVersion: PROTOCOL_VERSION,
+        backend: options.backend,
+        probeMs: options.probeMs,
+        agent: options.agent,
+        contribute: this.contribute,
+      });
+    });
+    this.socket.on('disconnect', (reason) => this.emit('connection', { connected: false, reason }));
+    this.socket.on('connect_error', (error) => this.emit('connection', { connected: false, reason: error.message }));
+    this.socket.on(MESSAGE_EVENT, (raw: unknown) => this.receive(raw));
+  }
+
+  on<K extends keyof Events>(type: K, listener: Listener<K>): () => void {
+    let set = this.listeners.get(type);
+    if (!set) this.listeners.set(type, (set = new Set()));
+    set.add(listener as (e: never) => void);
+    return () => set.delete(listener as (e: never) => void);
+  }
+
+  /** Offers or withdraws this client's compute; applies from the next round. */
+  setContribute(on: boolean): void {
+    this.contribute = on;
+    if (this.socket.connected) {
+      this.send({
+        type: 'hello',
+        protocolVersion: PROTOCOL_VERSION,
+        backend: this.options.backend,
+        probeMs: this.options.probeMs,
+        agent: this.options.agent,
+        contribute: on,
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private emit<K extends keyof Events>(type: K, event: Events[K]): void {
+    for (const listener of this.listeners.get(type) ?? []) (listener as Listener<K>)(event);
+  }
+
+  private send(message: ClientMessage): void {
+    this.socket.emit(MESSAGE_EVENT, message);
+  }
+
+  private receive(raw: unknown): void {
+    const parsed = serverMessageSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.emit('error', { type: 'error', code: 'invalid_message', message: `Unreadable server message: ${parsed.error.message}` });
+      return;
+    }
+    const message = parsed.data;
+    switch (message.type) {
+      case 'welcome':
+      case 'state':
+      case 'error':
+        this.emit(message.type, message as never);
+        return;
+      case 'model': {
+        const weightsF32 = viewFloat32(message.weights, manifestSize(message.manifest));
+        if (weightsF32) this.emit('model', { ...message, weightsF32 });
+        return;
+      }
+      case 'assign':
+        this.emit('assign', message);
+        void this.runAssignment(message);
+        return;
+      default: {
+        const unexpected: never = message;
+        throw new Error(`Unhandled server message ${JSON.stringify(unexpected)}`);
+      }
+    }
+  }
+
+  private async runAssignment(message: AssignMessage): Promise<void> {
+    const weights = viewFloat32(message.weights, manifestSize(message.manifest));
+    if (!weights) {
+      this.emit('error', { type: 'error', code: 'invalid_message', message: 'Assigned weights do not match their manifest.' });
+      return;
+    }
+    try {
+      // Copy: the training side may transfer or keep the buffer; the socket's buffer is not ours.
+      const result = await this.options.train({
+        spec: message.spec,
+        manifest: message.manifest,
+        weights: weights.slice(),
+        shard: message.shard,
+      });
+      this.emit('trained', { runId: message.runId, round: message.round, result });
+      if (result.samples < 1 || !this.socket.connected) return;
+      this.send({
+        type: 'update',
+        runId: message.runId,
+        round: message.round,
+        samples: result.samples,
+        computeMs: result.computeMs,
+        trainLoss: result.trainLoss,
+        delta: toWire(result.delta),
+      });
+    } catch (error) {
+      this.emit('error', { type: 'error', code: 'internal', message: `Local training failed: ${String(error)}` });
+    }
+  }
+}
