@@ -1,0 +1,41 @@
+import type { CollabStatus } from '@/app/_lib/useCollab';
+import { cx } from './ui';
+
+const T = {
+  doc: 'Editing',
+  training: 'Training',
+  connected: 'live',
+  connecting: 'connecting…',
+  disconnected: 'offline',
+  syncing: 'syncing…',
+};
+
+function Pill({ label, state, title, testId }: { label: string; state: 'ok' | 'busy' | 'down'; title: string; testId: string }) {
+  return (
+    <span
+      data-testid={testId}
+      data-state={state}
+      title={title}
+      className="inline-flex items-center gap-1.5 rounded-full border border-slate-200 bg-white px-2.5 py-1 text-sm text-slate-700"
+    >
+      <span
+        aria-hidden
+        className={cx('h-2.5 w-2.5 rounded-full', state === 'ok' ? 'bg-emerald-500' : state === 'busy' ? 'animate-pulse bg-amber-400' : 'bg-rose-500')}
+      />
+      <span className="font-medium">{label}</span>
+      <span className="text-slate-500">{title}</span>
+    </span>
+  );
+}
+
+/** Two small pills: the shared document's websocket and the training socket. */
+export function ConnectionStatus({ collab, synced, training, trainingReason }: { collab: CollabStatus; synced: boolean; training: boolean; trainingReason: string | null }) {
+  const docState = collab === 'connected' ? (synced ? 'ok' : 'busy') : collab === 'connecting' ? 'busy' : 'down';
+  const docText = collab === 'connected' ? (synced ? T.connected : T.syncing) : T[collab];
+  return (
+    <div className="flex flex-wrap gap-2" role="status" aria-label="Connection status">
+      <Pill testId="collab-status" label={T.doc} state={docState} title={docText} />
+      <Pill testId="training-status" label={T.training} state={training ? 'ok' : trainingReason ? 'down' : 'busy'} title={training ? T.connected : trainingReason ? T.disconnected : T.connecting} />
+    </div>
+  );
+}

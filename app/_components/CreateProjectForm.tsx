@@ -1,0 +1,95 @@
+'use client';
+
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useRouter } from 'next/navigation';
+import { api, errorMessage, rememberName, rememberedName } from '@/app/_lib/api';
+import { cx, ui } from './ui';
+
+const T = {
+  project: 'Project name',
+  projectPlaceholder: 'e.g. Spiral challenge',
+  name: 'Your display name',
+  namePlaceholder: 'e.g. Ada',
+  submit: 'Create project',
+  pending: 'Creating…',
+  missingProject: 'Give the project a name.',
+  missingName: 'Enter a display name so others know who you are.',
+};
+
+/** Creates a project (this browser becomes its owner) and opens it. */
+export function CreateProjectForm() {
+  const id = useId();
+  const router = useRouter();
+  const [project, setProject] = useState('');
+  const [name, setName] = useState('');
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<{ field: 'project' | 'name' | null; message: string } | null>(null);
+
+  useEffect(() => setName((n) => n || rememberedName()), []);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (pending) return;
+    if (!project.trim()) return setError({ field: 'project', message: T.missingProject });
+    if (!name.trim()) return setError({ field: 'name', message: T.missingName });
+    setPending(true);
+    setError(null);
+    try {
+      const created = await api.createProject(project.trim(), name.trim());
+      rememberName(name);
+      router.push(`/p/${encodeURIComponent(created.slug)}`);
+    } catch (err) {
+      const message = errorMessage(err);
+      setError({ field: message.startsWith('name') ? 'project' : message.startsWith('ownerName') ? 'name' : null, message });
+      setPending(false);
+    }
+  }
+
+  const errorId = `${id}-error`;
+  return (
+    <form onSubmit={submit} noValidate className="space-y-4" aria-busy={pending}>
+      <div className="space-y-1.5">
+        <label htmlFor={`${id}-project`} className={ui.label}>
+          {T.project}
+        </label>
+        <input
+          id={`${id}-project`}
+          name="projectName"
+          value={project}
+          onChange={(e) => setProject(e.target.value)}
+          placeholder={T.projectPlaceholder}
+          autoComplete="off"
+          maxLength={80}
+          aria-invalid={error?.field === 'project' || undefined}
+          aria-describedby={error ? errorId : undefined}
+          className={ui.input}
+        />
+      </div>
+      <div className="space-y-1.5">
+        <label htmlFor={`${id}-name`} className={ui.label}>
+          {T.name}
+        </label>
+        <input
+          id={`${id}-name`}
+          name="displayName"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder={T.namePlaceholder}
+          autoComplete="nickname"
+          maxLength={40}
+          aria-invalid={error?.field === 'name' || undefined}
+          aria-describedby={error ? errorId : undefined}
+          className={ui.input}
+        />
+      </div>
+      {error && (
+        <p id={errorId} role="alert" className={ui.error}>
+          {error.message}
+        </p>
+      )}
+      <button type="submit" disabled={pending} className={cx(ui.button, ui.primary, 'w-full')}>
+        {pending ? T.pending : T.submit}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,119 @@
+'use client';
+
+import { useEffect, useRef } from 'react';
+import type uPlot from 'uplot';
+import type { RoundMetrics } from '@/server/protocol';
+
+const T = {
+  empty: 'No rounds yet',
+  emptyHint: 'Held-out loss and accuracy appear here after each round.',
+  loss: 'Loss',
+  accuracy: 'Accuracy',
+  round: 'Round',
+  label: 'Held-out loss and accuracy per round',
+};
+
+const HEIGHT = 240;
+const COLORS = { loss: '#e11d48', accuracy: '#2563eb' };
+
+function toData(history: RoundMetrics[]): uPlot.AlignedData {
+  return [history.map((m) => m.round), history.map((m) => m.loss), history.map((m) => m.accuracy)];
+}
+
+/** Held-out loss (left axis) and accuracy (right axis, %) per round, in a fixed-height box. */
+export function MetricsChart({ history, totalRounds }: { history: RoundMetrics[]; totalRounds: number }) {
+  const boxRef = useRef<HTMLDivElement>(null);
+  const plotRef = useRef<uPlot | null>(null);
+  const historyRef = useRef(history);
+  historyRef.current = history;
+  // The x axis spans the whole run from the start, so the chart fills in rather than rescaling.
+  const roundsRef = useRef(totalRounds);
+  roundsRef.current = totalRounds;
+
+  useEffect(() => {
+    const box = boxRef.current;
+    if (!box) return;
+    let disposed = false;
+    let observer: ResizeObserver | null = null;
+    void import('uplot').then(({ default: UPlot }) => {
+      if (disposed) return;
+      const axis = { stroke: '#475569', grid: { stroke: '#e2e8f0', width: 1 }, ticks: { stroke: '#cbd5e1', width: 1 }, font: '13px system-ui, sans-serif' };
+      const plot = new UPlot(
+        {
+          width: Math.max(box.clientWidth, 200),
+          height: HEIGHT,
+          legend: { show: false },
+          cursor: { drag: { x: false, y: false } },
+          scales: {
+            x: { time: false, range: (_u, _min, max) => [0, Math.max(roundsRef.current, max ?? 1, 1)] },
+            loss: { range: (_u, _min, max) => [0, Math.max(max ?? 1, 0.1) * 1.05] }, acc: { range: [0, 1] } },
+          axes: [
+            { ...axis, label: T.round, labelFont: '13px system-ui, sans-serif', incrs: [1, 2, 5, 10, 20, 50, 100] },
+            { ...axis, scale: 'loss', label: T.loss, labelFont: '13px system-ui, sans-serif', stroke: COLORS.loss, size: 50 },
+            {
+              ...axis,
+              scale: 'acc',
+              side: 1,
+              label: T.accuracy,
+              labelFont: '13px system-ui, sans-serif',
+              stroke: COLORS.accuracy,
+              grid: { show: false },
+              size: 50,
+              values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)}%`),
+            },
+          ],
+          series: [
+            { label: T.round },
+            { label: T.loss, scale: 'loss', stroke: COLORS.loss, width: 2.5, points: { size: 6 } },
+            { label: T.accuracy, scale: 'acc', stroke: COLORS.accuracy, width: 2.5, points: { size: 6 } },
+          ],
+        },
+        toData(historyRef.current),
+        box,
+      );
+      plotRef.current = plot;
+      observer = new ResizeObserver(() => {
+        const width = box.clientWidth;
+        if (width > 0 && Math.abs(width - plot.width) > 1) plot.setSize({ width, height: HEIGHT });
+      });
+      observer.observe(box);
+    });
+    return () => {
+      disposed = true;
+      observer?.disconnect();
+      plotRef.current?.destroy();
+      plotRef.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    plotRef.current?.setData(toData(history));
+  }, [history, totalRounds]);
+
+  const last = history[history.length - 1];
+  return (
+    <figure className="m-0" aria-label={T.label}>
+      <figcaption className="mb-2 flex min-h-7 flex-wrap items-center gap-x-4 gap-y-1 text-sm text-slate-600" data-testid="chart-legend">
+        <span className="inline-flex items-center gap-1.5">
+          <span aria-hidden className="h-1 w-4 rounded" style={{ backgroundColor: COLORS.loss }} />
+          {T.loss}
+          {last && <strong className="text-base text-slate-900 tabular-nums">{last.loss.toFixed(3)}</strong>}
+        </span>
+        <span className="inline-flex items-center gap-1.5">
+          <span aria-hidden className="h-1 w-4 rounded" style={{ backgroundColor: COLORS.accuracy }} />
+          {T.accuracy}
+          {last && <strong className="text-base text-slate-900 tabular-nums">{(last.accuracy * 100).toFixed(1)}%</strong>}
+        </span>
+      </figcaption>
+      <div className="relative w-full overflow-hidden" style={{ height: HEIGHT }} data-testid="metrics-chart">
+        <div ref={boxRef} className="absolute inset-0" />
+        {history.length === 0 && (
+          <div className="absolute inset-0 flex flex-col items-center justify-center rounded-lg border border-dashed border-slate-300 bg-slate-50/90 text-center">
+            <p className="font-semibold text-slate-700">{T.empty}</p>
+            <p className="mt-1 max-w-xs px-4 text-sm text-slate-500">{T.emptyHint}</p>
+          </div>
+        )}
+      </div>
+    </figure>
+  );
+}

@@ -1,0 +1,128 @@
+'use client';
+
+import type * as Y from 'yjs';
+import { SCALAR_FIELDS, countParams, type ScalarField } from '@/server/protocol/spec';
+import { setScalar } from '@/server/protocol/spec-doc';
+import { editorsOf, type Peer } from '@/app/_lib/presence';
+import type { SpecSnapshot } from '@/app/_lib/useSpec';
+import { NumberField, SelectField, type FieldContext } from './fields';
+import { FeaturesEditor } from './FeaturesEditor';
+import { LayersEditor } from './LayersEditor';
+import { cx, ui } from './ui';
+
+const T = {
+  title: 'Model spec',
+  subtitle: 'Everyone in the project edits this together; changes appear for all instantly.',
+  loading: 'Loading the shared spec…',
+  data: 'Data',
+  network: 'Network',
+  training: 'Training',
+  params: (n: number) => `${n.toLocaleString('en')} trainable parameters`,
+  problems: (n: number) => (n === 1 ? '1 problem to fix' : `${n} problems to fix`),
+  valid: 'Spec is valid',
+  labels: {
+    'dataset.name': 'Dataset',
+    'dataset.samples': 'Samples',
+    'dataset.noise': 'Noise',
+    'dataset.seed': 'Seed',
+    'dataset.trainRatio': 'Train ratio',
+    optimizer: 'Optimizer',
+    learningRate: 'Learning rate',
+    batchSize: 'Batch size',
+    localEpochs: 'Local epochs',
+    rounds: 'Rounds',
+  } satisfies Record<ScalarField, string>,
+  options: { spiral: 'Spiral', circle: 'Circle', xor: 'XOR', sgd: 'SGD', adam: 'Adam' } as Record<string, string>,
+};
+
+const DATA_FIELDS: ScalarField[] = ['dataset.name', 'dataset.samples', 'dataset.noise', 'dataset.seed', 'dataset.trainRatio'];
+const TRAINING_FIELDS: ScalarField[] = ['optimizer', 'learningRate', 'batchSize', 'localEpochs', 'rounds'];
+
+interface Props {
+  doc: Y.Doc;
+  snap: SpecSnapshot | null;
+  peers: Peer[];
+  setEditing: (path: string | null) => void;
+}
+
+export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
+  const ctx = (path: string): FieldContext => ({ editors: editorsOf(peers, path), problems: snap?.problems.get(path) ?? [], setEditing });
+
+  const field = (path: ScalarField) => {
+    if (!snap) return null;
+    const def = SCALAR_FIELDS[path];
+    const label = T.labels[path];
+    if (def.kind === 'enum') {
+      return (
+        <SelectField
+          key={path}
+          path={path}
+          label={label}
+          value={snap.scalars[path]}
+          options={def.options.map((o) => ({ value: o, label: T.options[o] ?? o }))}
+          onChange={(v) => setScalar(doc, path, v)}
+          ctx={ctx(path)}
+        />
+      );
+    }
+    return (
+      <NumberField
+        key={path}
+        path={path}
+        label={label}
+        value={snap.scalars[path]}
+        kind={def.kind}
+        min={def.min}
+        max={def.max}
+        onCommit={(v) => setScalar(doc, path, v)}
+        ctx={ctx(path)}
+      />
+    );
+  };
+
+  return (
+    <section className={ui.card} aria-labelledby="spec-title" data-testid="spec-editor">
+      <div className="flex flex-wrap items-start justify-between gap-2">
+        <div>
+          <h2 id="spec-title" className={ui.cardTitle}>
+            {T.title}
+          </h2>
+          <p className={ui.hint}>{T.subtitle}</p>
+        </div>
+        {snap?.seeded && (
+          <span
+            data-testid="spec-status"
+            className={cx(
+              'rounded-full px-2.5 py-1 text-sm font-semibold',
+              snap.spec ? 'bg-emerald-50 text-emerald-700' : 'bg-rose-50 text-rose-700',
+            )}
+          >
+            {snap.spec ? `${T.valid} · ${T.params(countParams(snap.spec))}` : T.problems(snap.problemCount)}
+          </span>
+        )}
+      </div>
+
+      {!snap?.seeded ? (
+        <p className="mt-6 text-slate-500" role="status">
+          {T.loading}
+        </p>
+      ) : (
+        <div className="mt-4 space-y-6">
+          <fieldset>
+            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.data}</legend>
+            <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{DATA_FIELDS.map(field)}</div>
+          </fieldset>
+          <FeaturesEditor doc={doc} features={snap.features} ctx={ctx} />
+          <fieldset>
+            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.network}</legend>
+            <LayersEditor doc={doc} snap={snap} ctx={ctx} />
+          </fieldset>
+          <fieldset>
+            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.training}</legend>
+            <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{TRAINING_FIELDS.map(field)}</div>
+          </fieldset>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,189 @@
+'use client';
+
+import { useState } from 'react';
+import type { RunState, RunStatus } from '@/server/protocol';
+import { ApiError, api, errorMessage } from '@/app/_lib/api';
+import type { SpecSnapshot } from '@/app/_lib/useSpec';
+import type { Training } from '@/app/_lib/useTraining';
+import { MetricsChart } from './MetricsChart';
+import { cx, ui } from './ui';
+
+const T = {
+  title: 'Training',
+  train: 'Train',
+  starting: 'Starting…',
+  status: { none: 'Not started', waiting: 'Waiting', training: 'Training', finished: 'Finished', stopped: 'Stopped', failed: 'Failed' } satisfies Record<RunStatus | 'none', string>,
+  round: (r: number, n: number) => `Round ${r} / ${n}`,
+  updates: (got: number, of: number) => `${got} of ${of} update${of === 1 ? '' : 's'} received this round`,
+  overall: 'Overall progress',
+  roundProgress: 'This round',
+  reasons: {
+    notOwner: 'Only the project owner can start training.',
+    loading: 'Waiting for the shared spec to load.',
+    invalid: (n: number) => `Fix the spec first (${n} problem${n === 1 ? '' : 's'}).`,
+    active: 'A run is already in progress.',
+  },
+  noRunHint: 'Press Train to start a run with the current spec.',
+  noRunHintMember: 'The owner starts a run; your browser then trains a share of the data.',
+  errors: {
+    run_active: 'A run is already in progress.',
+    forbidden: 'Only the project owner can start training.',
+    invalid_spec: 'The server rejected the spec:',
+  } as Record<string, string>,
+};
+
+const STATUS_STYLE: Record<RunStatus | 'none', string> = {
+  none: 'bg-slate-100 text-slate-700',
+  waiting: 'bg-amber-100 text-amber-800',
+  training: 'bg-brand-100 text-brand-700',
+  finished: 'bg-emerald-100 text-emerald-800',
+  stopped: 'bg-slate-200 text-slate-700',
+  failed: 'bg-rose-100 text-rose-800',
+};
+
+export function isActive(run: RunState | null): boolean {
+  return run?.status === 'waiting' || run?.status === 'training';
+}
+
+/** Overall (rounds done plus the share of the current round) and in-round progress, 0..1. */
+function progress(run: RunState | null): { overall: number; round: number } {
+  if (!run || run.totalRounds <= 0) return { overall: 0, round: 0 };
+  if (run.status === 'finished') return { overall: 1, round: 0 };
+  const round = isActive(run) && run.participants > 0 ? Math.min(1, run.received / run.participants) : 0;
+  const done = Math.max(0, run.round - 1);
+  const overall = isActive(run) ? (done + round) / run.totalRounds : run.round / run.totalRounds;
+  return { overall: Math.min(1, overall), round };
+}
+
+function detailsList(details: unknown): string[] {
+  if (!Array.isArray(details)) return [];
+  return details
+    .map((d: unknown) => (d && typeof d === 'object' && 'message' in d ? `${String((d as { path?: unknown }).path ?? '')} ${String((d as { message: unknown }).message)}`.trim() : null))
+    .filter((d): d is string => d !== null);
+}
+
+interface Props {
+  slug: string;
+  isOwner: boolean;
+  snap: SpecSnapshot | null;
+  training: Training;
+  onStarted: () => void;
+}
+
+export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Props) {
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<{ message: string; details: string[] } | null>(null);
+  const run = training.run;
+  const status: RunStatus | 'none' = run?.status ?? 'none';
+  const total = run?.totalRounds ?? snap?.spec?.rounds ?? (typeof snap?.scalars.rounds === 'number' ? snap.scalars.rounds : 0);
+  const { overall, round } = progress(run);
+
+  const reason = !isOwner
+    ? T.reasons.notOwner
+    : !snap?.seeded
+      ? T.reasons.loading
+      : !snap.spec
+        ? T.reasons.invalid(snap.problemCount)
+        : isActive(run)
+          ? T.reasons.active
+          : null;
+
+  async function start() {
+    setPending(true);
+    setError(null);
+    try {
+      await api.train(slug);
+      onStarted();
+    } catch (err) {
+      const code = err instanceof ApiError ? err.code : '';
+      const message = T.errors[code] ?? errorMessage(err);
+      setError({ message, details: err instanceof ApiError ? detailsList(err.details) : [] });
+    } finally {
+      setPending(false);
+    }
+  }
+
+  return (
+    <section className={ui.card} aria-labelledby="training-title">
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <div className="flex items-center gap-3">
+          <h2 id="training-title" className={ui.cardTitle}>
+            {T.title}
+          </h2>
+          <span data-testid="run-status" data-status={status} className={cx('rounded-full px-2.5 py-0.5 text-sm font-semibold', STATUS_STYLE[status])}>
+            {T.status[status]}
+          </span>
+        </div>
+        {isOwner && (
+          <button
+            type="button"
+            data-testid="train-button"
+            className={cx(ui.button, ui.primary, 'min-w-28')}
+            disabled={reason !== null || pending}
+            aria-describedby={reason ? 'train-reason' : undefined}
+            onClick={() => void start()}
+          >
+            {pending ? T.starting : `▶ ${T.train}`}
+          </button>
+        )}
+      </div>
+      {reason && (isOwner || !run) && (
+        <p id="train-reason" data-testid="train-disabled-reason" className={cx(ui.hint, 'mt-2')}>
+          {isOwner ? reason : T.noRunHintMember}
+        </p>
+      )}
+      {error && (
+        <div role="alert" className="mt-3 rounded-lg bg-rose-50 px-3 py-2">
+          <p className={ui.error}>{error.message}</p>
+          {error.details.length > 0 && (
+            <ul className="mt-1 list-inside list-disc text-sm text-rose-700">
+              {error.details.map((d) => (
+                <li key={d}>{d}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+
+      <div className="mt-4 space-y-2">
+        <div className="flex flex-wrap items-baseline justify-between gap-2">
+          <p data-testid="round-indicator" className="text-2xl font-bold tabular-nums">
+            {T.round(run?.round ?? 0, total)}
+          </p>
+          <p className="min-h-5 text-sm text-slate-600" data-testid="waiting-reason" aria-live="polite">
+            {run?.waitingReason ?? (run || !isOwner || reason ? '' : T.noRunHint)}
+          </p>
+        </div>
+        <div
+          data-testid="progress-bar"
+          role="progressbar"
+          aria-label={T.overall}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={Math.round(overall * 100)}
+          className="h-3 w-full overflow-hidden rounded-full bg-slate-200"
+        >
+          <div className="h-full rounded-full bg-brand-600 transition-[width] duration-300" style={{ width: `${overall * 100}%` }} />
+        </div>
+        <div className={cx('flex items-center gap-3', !isActive(run) && 'invisible')}>
+          <div
+            data-testid="round-progress"
+            role="progressbar"
+            aria-label={T.roundProgress}
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={Math.round(round * 100)}
+            className="h-1.5 w-24 shrink-0 overflow-hidden rounded-full bg-slate-200"
+          >
+            <div className="h-full bg-emerald-500 transition-[width] duration-300" style={{ width: `${round * 100}%` }} />
+          </div>
+          <p className="text-sm text-slate-600 tabular-nums">{run && isActive(run) ? T.updates(run.received, run.participants) : '\u00a0'}</p>
+        </div>
+      </div>
+
+      <div className="mt-5">
+        <MetricsChart history={training.history} totalRounds={total} />
+      </div>
+    </section>
+  );
+}
