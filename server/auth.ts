@@ -29,9 +29,10 @@ export function newSlug(name: string): string {
   const base = name
     .toLowerCase()
     .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '') // accents split off by NFKD: "é" → "e"
     .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 32);
+    .slice(0, 32)
+    .replace(/^-+|-+$/g, '');
   const suffix = randomBytes(4).toString('hex');
   return base ? `${base}-${suffix}` : suffix;
 }

@@ -99,7 +99,9 @@ function newLayerId(): string {
 /** Adds a hidden layer at the end (or after `afterId`); returns its id. */
 export function addLayer(doc: Y.Doc, layer: Omit<LayerSpec, 'id'> = { units: 4, activation: 'tanh' }, afterId?: string): string {
   const list = readLayers(doc);
-  const at = afterId ? list.findIndex((l) => l.id === afterId) : list.length - 1;
+  const found = afterId ? list.findIndex((l) => l.id === afterId) : -1;
+  // An unknown afterId (deleted by someone meanwhile) means "at the end".
+  const at = found >= 0 ? found : list.length - 1;
   const before = list[at]?.order ?? 0;
   const after = list[at + 1]?.order ?? before + 2;
   const id = newLayerId();
@@ -128,5 +130,13 @@ export function moveLayer(doc: Y.Doc, id: string, direction: -1 | 1): void {
   if (index < 0 || target < 0 || target >= list.length) return;
   const neighbour = list[target]!.order;
   const beyond = list[target + direction]?.order ?? neighbour + direction * 2;
-  doc.getMap<LayerMap>(LAYERS_MAP).get(id)?.set('order', (neighbour + beyond) / 2);
+  const layers = doc.getMap<LayerMap>(LAYERS_MAP);
+  if (Math.abs(beyond - neighbour) < 1e-6) {
+    // Repeated moves in one gap halve it each time; renumber everyone before floats run out.
+    const reordered = list.filter((l) => l.id !== id);
+    reordered.splice(target, 0, list[index]!);
+    doc.transact(() => reordered.forEach((l, i) => layers.get(l.id)?.set('order', i + 1)));
+    return;
+  }
+  layers.get(id)?.set('order', (neighbour + beyond) / 2);
 }

@@ -99,6 +99,8 @@ export class Coordinator {
           return [{ type: 'finished' }];
         }
         this.phase = 'waiting';
+        this.participants = [];
+        this.contributions = [];
         return this.maybeStartRound();
       default: {
         const unexpected: never = event;
