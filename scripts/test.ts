@@ -42,6 +42,14 @@ if (layers.includes('e2e')) {
 }
 
 const started = Date.now();
+if (requested.length === 0) {
+  console.log('Type-checking the project (tsc --noEmit)…');
+  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  if (tsc.status !== 0) {
+    console.error('Type errors: fix them before the tests run.');
+    process.exit(1);
+  }
+}
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
   cwd: root,
   stdio: 'inherit',
