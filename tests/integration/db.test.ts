@@ -9,42 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { applyMigrations, migrationNames } from '../../server/db/migrate';
 import { createRepository, databaseKind } from '../../server/db/prisma-repository';
 import type { CheckpointRow, Repository } from '../../server/db/repository';
-
-const POSTGRES_CANDIDATES = process.env.TEST_POSTGRES_URL
-  ? [process.env.TEST_POSTGRES_URL]
-  : ['postgresql://postgres@127.0.0.1:5432/test', 'postgresql://root@127.0.0.1:5432/test'];
-
-/** The first PostgreSQL URL that answers, or why none did. */
-async function findPostgres(): Promise<{ url: string } | { error: string }> {
-  const errors: string[] = [];
-  for (const url of POSTGRES_CANDIDATES) {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return { url };
-    } catch (error) {
-      errors.push(`${url}: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }
-  return { error: errors.join('; ') };
-}
-
-async function runSql(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+import { findPostgres, freshSchema, requireServices } from '../helpers/postgres';
 
 const ONE_DAY = 24 * 3600 * 1000;
 let counter = 0;
@@ -272,15 +240,9 @@ describe('repository on SQLite', () => {
 });
 
 const postgres = await findPostgres();
-const requireServices = process.env.REQUIRE_SERVICES === '1';
 if ('url' in postgres) {
   describe('repository on PostgreSQL', () => {
-    repositorySuite(async () => {
-      const schema = `ct_test_${randomBytes(6).toString('hex')}`;
-      const url = new URL(postgres.url);
-      url.searchParams.set('schema', schema);
-      return { url: url.toString(), cleanup: () => runSql(postgres.url, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`) };
-    });
+    repositorySuite(async () => freshSchema(postgres.url));
   });
 } else if (requireServices) {
   test('PostgreSQL is reachable (REQUIRE_SERVICES=1)', () => assert.fail(`PostgreSQL unreachable: ${postgres.error}`));
