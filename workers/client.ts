@@ -3,9 +3,8 @@ import {
   MESSAGE_EVENT,
   PROTOCOL_VERSION,
   serverMessageSchema,
-  toWire,
-  viewFloat32,
-  manifestSize,
+  decodeVector,
+  encodeVector,
   type AssignMessage,
   type Backend,
   type ClientMessage,
@@ -146,8 +145,8 @@ export class TrainingClient {
         this.emit(message.type, message as never);
         return;
       case 'model': {
-        const weightsF32 = viewFloat32(message.weights, manifestSize(message.manifest));
-        if (weightsF32) this.emit('model', { ...message, weightsF32 });
+        const decoded = decodeVector(message.weights, message.manifest, message.encoding);
+        if (decoded.ok) this.emit('model', { ...message, weightsF32: decoded.values });
         return;
       }
       case 'assign':
@@ -162,11 +161,12 @@ export class TrainingClient {
   }
 
   private async runAssignment(message: AssignMessage): Promise<void> {
-    const weights = viewFloat32(message.weights, manifestSize(message.manifest));
-    if (!weights) {
-      this.emit('error', { type: 'error', code: 'invalid_message', message: 'Assigned weights do not match their manifest.' });
+    const decoded = decodeVector(message.weights, message.manifest, message.encoding);
+    if (!decoded.ok) {
+      this.emit('error', { type: 'error', code: 'invalid_message', message: `Assigned weights: ${decoded.reason}` });
       return;
     }
+    const weights = decoded.values;
     try {
       // Copy: the training side may transfer or keep the buffer; the socket's buffer is not ours.
       const result = await this.options.train({
@@ -184,7 +184,8 @@ export class TrainingClient {
         samples: result.samples,
         computeMs: result.computeMs,
         trainLoss: result.trainLoss,
-        delta: toWire(result.delta),
+        encoding: message.encoding,
+        delta: encodeVector(result.delta, message.manifest, message.encoding),
       });
     } catch (error) {
       this.emit('error', { type: 'error', code: 'internal', message: `Local training failed: ${String(error)}` });

@@ -17,6 +17,7 @@ const T = {
   data: 'Data',
   network: 'Network',
   training: 'Training',
+  federation: 'Federation',
   params: (n: number) => `${n.toLocaleString('en')} trainable parameters`,
   problems: (n: number) => (n === 1 ? '1 problem to fix' : `${n} problems to fix`),
   valid: 'Spec is valid',
@@ -31,12 +32,51 @@ const T = {
     batchSize: 'Batch size',
     localEpochs: 'Local epochs',
     rounds: 'Rounds',
+    encoding: 'Wire encoding',
+    'strategy.algorithm': 'Algorithm',
+    'strategy.proximalMu': 'Proximal μ (FedProx)',
+    'strategy.aggregator': 'Aggregator',
+    'strategy.trimBeta': 'Trim β (trimmed mean)',
+    'strategy.clipNorm': 'Clip update norm (0 = off)',
+    'strategy.serverOptimizer': 'Server optimizer',
+    'strategy.serverLearningRate': 'Server learning rate',
+    'sampling.fraction': 'Clients per round (fraction)',
+    'sampling.minClients': 'Min clients',
+    'sampling.maxClients': 'Max clients',
+    roundDeadlineSec: 'Round deadline (s)',
+    minCompletion: 'Min completion',
   } satisfies Record<ScalarField, string>,
-  options: { spiral: 'Spiral', circle: 'Circle', xor: 'XOR', sgd: 'SGD', adam: 'Adam' } as Record<string, string>,
+  options: { spiral: 'Spiral', circle: 'Circle', xor: 'XOR', sgd: 'SGD', adam: 'Adam', float32: 'float32 (exact)', float16: 'float16 (½ size)', int8: 'int8 (¼ size)',
+    fedavg: 'FedAvg',
+    fedsgd: 'FedSGD',
+    fedprox: 'FedProx',
+    mean: 'Weighted mean',
+    median: 'Median',
+    trimmed_mean: 'Trimmed mean',
+    plain: 'Plain',
+    momentum: 'Momentum (FedAvgM)',
+    yogi: 'FedYogi',
+    adagrad: 'FedAdagrad',
+  } as Record<string, string>,
 };
 
 const DATA_FIELDS: ScalarField[] = ['dataset.name', 'dataset.samples', 'dataset.noise', 'dataset.seed', 'dataset.trainRatio'];
 const TRAINING_FIELDS: ScalarField[] = ['optimizer', 'learningRate', 'batchSize', 'localEpochs', 'rounds'];
+const FEDERATION_FIELDS: ScalarField[] = [
+  'strategy.algorithm',
+  'strategy.aggregator',
+  'strategy.serverOptimizer',
+  'strategy.serverLearningRate',
+  'strategy.proximalMu',
+  'strategy.trimBeta',
+  'strategy.clipNorm',
+  'sampling.fraction',
+  'sampling.minClients',
+  'sampling.maxClients',
+  'roundDeadlineSec',
+  'minCompletion',
+  'encoding',
+];
 
 interface Props {
   doc: Y.Doc;
@@ -120,6 +160,10 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
           <fieldset>
             <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.training}</legend>
             <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{TRAINING_FIELDS.map(field)}</div>
+          </fieldset>
+          <fieldset>
+            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.federation}</legend>
+            <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{FEDERATION_FIELDS.map(field)}</div>
           </fieldset>
         </div>
       )}

@@ -12,7 +12,7 @@ const T = {
   title: 'Training',
   train: 'Train',
   starting: 'Starting…',
-  status: { none: 'Not started', waiting: 'Waiting', training: 'Training', finished: 'Finished', stopped: 'Stopped', failed: 'Failed' } satisfies Record<RunStatus | 'none', string>,
+  status: { none: 'Not started', waiting: 'Waiting', training: 'Training', paused: 'Paused', finished: 'Finished', stopped: 'Stopped', failed: 'Failed' } satisfies Record<RunStatus | 'none', string>,
   round: (r: number, n: number) => `Round ${r} / ${n}`,
   updates: (got: number, of: number) => `${got} of ${of} update${of === 1 ? '' : 's'} received this round`,
   overall: 'Overall progress',
@@ -36,13 +36,14 @@ const STATUS_STYLE: Record<RunStatus | 'none', string> = {
   none: 'bg-slate-100 text-slate-700',
   waiting: 'bg-amber-100 text-amber-800',
   training: 'bg-brand-100 text-brand-700',
+  paused: 'bg-amber-100 text-amber-800',
   finished: 'bg-emerald-100 text-emerald-800',
   stopped: 'bg-slate-200 text-slate-700',
   failed: 'bg-rose-100 text-rose-800',
 };
 
 export function isActive(run: RunState | null): boolean {
-  return run?.status === 'waiting' || run?.status === 'training';
+  return run?.status === 'waiting' || run?.status === 'training' || run?.status === 'paused';
 }
 
 /** Overall (rounds done plus the share of the current round) and in-round progress, 0..1. */

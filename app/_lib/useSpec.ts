@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 import type * as Y from 'yjs';
 import { FEATURES, MAX_HIDDEN_LAYERS, MAX_UNITS, SCALAR_FIELDS, type Feature, type LayerSpec, type ModelSpec, type ScalarField, type SpecProblem } from '@/server/protocol/spec';
-import { FEATURES_MAP, SPEC_MAP, readLayers, readSpec } from '@/server/protocol/spec-doc';
+import { FEATURES_MAP, SPEC_MAP, readLayers, readScalar, readSpec } from '@/server/protocol/spec-doc';
 
 export interface SpecSnapshot {
   /** Raw values as the document holds them (possibly invalid), for the inputs. */
@@ -50,7 +50,7 @@ function problemMap(problems: SpecProblem[], layers: { id: string }[]): Map<stri
 
 export function snapshot(doc: Y.Doc): SpecSnapshot {
   const scalarMap = doc.getMap(SPEC_MAP);
-  const scalars = Object.fromEntries((Object.keys(SCALAR_FIELDS) as ScalarField[]).map((f) => [f, scalarMap.get(f)])) as Record<ScalarField, unknown>;
+  const scalars = Object.fromEntries((Object.keys(SCALAR_FIELDS) as ScalarField[]).map((f) => [f, readScalar(doc, f)])) as Record<ScalarField, unknown>;
   const featureMap = doc.getMap<boolean>(FEATURES_MAP);
   const features = Object.fromEntries(FEATURES.map((f) => [f, featureMap.get(f) === true])) as Record<Feature, boolean>;
   const layers = readLayers(doc);

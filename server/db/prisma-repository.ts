@@ -218,7 +218,7 @@ class PrismaRepository implements Repository {
     return this.serial(null, async () =>
       nullable(
         await this.db.run.findFirst({
-          where: { projectId, status: { in: ['waiting', 'training'] satisfies RunStatusDb[] } },
+          where: { projectId, status: { in: ['waiting', 'training', 'paused'] satisfies RunStatusDb[] } },
           orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         }),
         toRun,
@@ -245,12 +245,12 @@ class PrismaRepository implements Repository {
     return this.serial(null, async () => (await this.db.round.findMany({ where: { runId }, orderBy: { number: 'asc' } })).map(toRound));
   }
 
-  listCheckpoints(runId: string): Promise<Omit<CheckpointRow, 'weights'>[]> {
+  listCheckpoints(runId: string): Promise<Omit<CheckpointRow, 'weights' | 'optimizerState'>[]> {
     return this.serial(null, () =>
       this.db.checkpoint.findMany({
         where: { runId },
         orderBy: { round: 'asc' },
-        select: { runId: true, round: true, manifest: true, metrics: true, createdAt: true },
+        select: { runId: true, round: true, manifest: true, metrics: true, loopState: true, createdAt: true },
       }),
     );
   }
@@ -258,7 +258,7 @@ class PrismaRepository implements Repository {
   getCheckpoint(runId: string, round: number): Promise<CheckpointRow | null> {
     return this.serial(null, async () => {
       const row = await this.db.checkpoint.findUnique({ where: { runId_round: { runId, round } } });
-      return row ? { ...row, weights: toBytes(row.weights) } : null;
+      return row ? { ...row, weights: toBytes(row.weights), optimizerState: row.optimizerState ? toBytes(row.optimizerState) : null } : null;
     });
   }
 
@@ -330,8 +330,27 @@ function toRun(row: Omit<RunRow, 'status'> & { status: string }): RunRow {
 
 /** NaN metrics (a diverged model) are stored as NULL, the only way SQLite can keep them. */
 function roundData(r: RoundRow): Omit<RoundRow, 'loss' | 'accuracy'> & { loss: number | null; accuracy: number | null } {
-  const { runId, number, participants, samples, startedAt, finishedAt } = r;
-  return { runId, number, participants, samples, loss: nanToNull(r.loss), accuracy: nanToNull(r.accuracy), trainLoss: nanToNull(r.trainLoss), startedAt, finishedAt };
+  const { runId, number, participants, samples, accepted, late, dropped, rejected, bytesIn, bytesOut, aggregationMs, evalMs, hyperparams, startedAt, finishedAt } = r;
+  return {
+    runId,
+    number,
+    participants,
+    samples,
+    loss: nanToNull(r.loss),
+    accuracy: nanToNull(r.accuracy),
+    trainLoss: nanToNull(r.trainLoss),
+    accepted,
+    late,
+    dropped,
+    rejected,
+    bytesIn,
+    bytesOut,
+    aggregationMs,
+    evalMs,
+    hyperparams,
+    startedAt,
+    finishedAt,
+  };
 }
 
 function nanToNull(value: number | null): number | null {
@@ -342,8 +361,17 @@ function toRound(row: Omit<RoundRow, 'loss' | 'accuracy'> & { loss: number | nul
   return { ...row, loss: row.loss ?? NaN, accuracy: row.accuracy ?? NaN };
 }
 
-function checkpointData(c: CheckpointRow): Omit<CheckpointRow, 'weights'> & { weights: Uint8Array<ArrayBuffer> } {
-  return { runId: c.runId, round: c.round, weights: forPrisma(c.weights), manifest: c.manifest, metrics: c.metrics, createdAt: c.createdAt };
+function checkpointData(c: CheckpointRow): Omit<CheckpointRow, 'weights' | 'optimizerState'> & { weights: Uint8Array<ArrayBuffer>; optimizerState: Uint8Array<ArrayBuffer> | null } {
+  return {
+    runId: c.runId,
+    round: c.round,
+    weights: forPrisma(c.weights),
+    manifest: c.manifest,
+    metrics: c.metrics,
+    optimizerState: c.optimizerState ? forPrisma(c.optimizerState) : null,
+    loopState: c.loopState,
+    createdAt: c.createdAt,
+  };
 }
 
 function contributionData(c: ContributionRow): ContributionRow {

@@ -4,7 +4,7 @@
  * against both. Binary columns are Uint8Array in and out.
  */
 export type Role = 'owner' | 'member';
-export type RunStatusDb = 'waiting' | 'training' | 'finished' | 'stopped' | 'failed';
+export type RunStatusDb = 'waiting' | 'training' | 'paused' | 'finished' | 'stopped' | 'failed';
 
 export interface ProjectRow {
   id: string;
@@ -45,6 +45,16 @@ export interface RoundRow {
   loss: number;
   accuracy: number;
   trainLoss: number | null;
+  accepted: number;
+  late: number;
+  dropped: number;
+  rejected: number;
+  bytesIn: number;
+  bytesOut: number;
+  aggregationMs: number;
+  evalMs: number;
+  /** JSON of the hyperparameters the round ran with. */
+  hyperparams: string;
   startedAt: Date;
   finishedAt: Date;
 }
@@ -58,6 +68,10 @@ export interface CheckpointRow {
   manifest: string;
   /** JSON of the held-out metrics at this round. */
   metrics: string;
+  /** Server-optimizer state bytes; null for the plain rule or round 0. */
+  optimizerState: Uint8Array | null;
+  /** JSON of the loop's other state ({samplerState}). */
+  loopState: string | null;
   createdAt: Date;
 }
 
@@ -100,14 +114,14 @@ export interface Repository {
   getRun(runId: string): Promise<RunRow | null>;
   /** Runs of a project, newest first. */
   listRuns(projectId: string): Promise<RunRow[]>;
-  /** The project's run that is waiting or training, if any. */
+  /** The project's run that is waiting, training or paused, if any. */
   findActiveRun(projectId: string): Promise<RunRow | null>;
 
   /** Saves a finished round, its checkpoint and its contributions in one transaction. */
   saveRound(round: RoundRow | null, checkpoint: CheckpointRow, contributions: ContributionRow[]): Promise<void>;
   listRounds(runId: string): Promise<RoundRow[]>;
   /** Checkpoint metadata (no weights) of a run, by round ascending. */
-  listCheckpoints(runId: string): Promise<Omit<CheckpointRow, 'weights'>[]>;
+  listCheckpoints(runId: string): Promise<Omit<CheckpointRow, 'weights' | 'optimizerState'>[]>;
   getCheckpoint(runId: string, round: number): Promise<CheckpointRow | null>;
   listContributions(runId: string): Promise<ContributionRow[]>;
 

@@ -10,7 +10,10 @@ import { bearerToken, readJson, sendError, sendJson, sessionCookie } from './io'
 export interface ApiDeps {
   projects: ProjectService;
   repo: Repository;
-  training: { startRun(principal: Principal): Promise<{ runId: string }> };
+  training: {
+    startRun(principal: Principal): Promise<{ runId: string }>;
+    controlRun(principal: Principal, runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
+  };
   log: Logger;
 }
 
@@ -129,6 +132,19 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       },
     ],
     [
+      'POST',
+      /^\/api\/projects\/([\w-]{1,64})\/runs\/([\w-]{1,64})\/(pause|resume|stop)$/,
+      async ({ req, res, params }) => {
+        await readJson(req);
+        const principal = await principalOf(req, params[0]!);
+        if (principal.member.role !== 'owner') throw new AppError('forbidden', 'Only the project owner can control training.');
+        const action = params[2] as 'pause' | 'resume' | 'stop';
+        await deps.training.controlRun(principal, params[1]!, action);
+        deps.log.info({ runId: params[1], action }, 'run control');
+        sendJson(res, 202, { runId: params[1], action });
+      },
+    ],
+    [
       'GET',
       /^\/api\/projects\/([\w-]{1,64})\/runs\/([\w-]{1,64})$/,
       async ({ req, res, params }) => {
@@ -138,7 +154,12 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
         const [rounds, checkpoints] = await Promise.all([deps.repo.listRounds(run.id), deps.repo.listCheckpoints(run.id)]);
         sendJson(res, 200, {
           run: runSummary(run),
-          rounds: rounds.map(({ number, loss, accuracy, trainLoss, participants, samples }) => ({ number, loss, accuracy, trainLoss, participants, samples })),
+          rounds: rounds.map(({ runId: _runId, hyperparams, startedAt, finishedAt, ...round }) => ({
+            ...round,
+            hyperparams: JSON.parse(hyperparams) as unknown,
+            startedAt: startedAt.toISOString(),
+            finishedAt: finishedAt.toISOString(),
+          })),
           checkpoints: checkpoints.map((c) => ({ round: c.round, metrics: JSON.parse(c.metrics) as unknown, createdAt: c.createdAt.toISOString() })),
         });
       },

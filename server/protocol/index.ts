@@ -2,5 +2,6 @@ export * from './version';
 export * from './errors';
 export * from './spec';
 export * from './weights';
+export * from './codec';
 export * from './messages';
 export * from './api';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERRORS, type ErrorCode } from './errors';
+import { vectorEncodingSchema } from './codec';
 import { modelSpecSchema } from './spec';
 import { weightsManifestSchema } from './weights';
 
@@ -45,7 +46,8 @@ export const updateMessage = z.object({
   samples: z.number().int().min(1).max(10_000_000),
   computeMs: z.number().min(0).max(86_400_000),
   trainLoss: z.number().nullable(),
-  /** Float32 weight delta (local − global), in manifest order. */
+  /** Weight delta (local − global), in manifest order, encoded as `encoding` (the run's spec.encoding). */
+  encoding: vectorEncodingSchema.default('float32'),
   delta: binary,
 });
 
@@ -54,7 +56,7 @@ export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
 // ---- server → client -------------------------------------------------------------------------
 
-export const RUN_STATUSES = ['waiting', 'training', 'finished', 'stopped', 'failed'] as const;
+export const RUN_STATUSES = ['waiting', 'training', 'paused', 'finished', 'stopped', 'failed'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const roundMetricsSchema = z.object({
@@ -105,7 +107,8 @@ export const assignMessage = z.object({
   round: z.number().int().min(1),
   spec: modelSpecSchema,
   manifest: weightsManifestSchema,
-  /** Global weights (float32, manifest order) to start the round from. */
+  /** Global weights (manifest order, encoded as `encoding`) to start the round from. */
+  encoding: vectorEncodingSchema.default('float32'),
   weights: binary,
   /** This client's shard: training indices i with i % parts === part. */
   shard: z.object({ part: z.number().int().min(0), parts: z.number().int().min(1) }),
@@ -117,7 +120,8 @@ export const modelMessage = z.object({
   runId: z.string(),
   metrics: roundMetricsSchema,
   manifest: weightsManifestSchema,
-  /** The new global weights after aggregation. */
+  /** The new global weights after aggregation, encoded as `encoding`. */
+  encoding: vectorEncodingSchema.default('float32'),
   weights: binary,
 });
 

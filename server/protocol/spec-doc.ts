@@ -4,6 +4,7 @@ import {
   FEATURES,
   SCALAR_FIELDS,
   SPEC_VERSION,
+  scalarValue,
   validateSpec,
   type Feature,
   type LayerSpec,
@@ -27,10 +28,10 @@ export const NOTES_TEXT = 'notes';
 
 type LayerMap = Y.Map<number | string>;
 
-function getPath(spec: ModelSpec, path: ScalarField): unknown {
-  const [head, tail] = path.split('.') as [string, string | undefined];
-  const top = (spec as unknown as Record<string, unknown>)[head];
-  return tail ? (top as Record<string, unknown>)[tail] : top;
+/** A scalar as the document holds it; fields added to the spec after the document was written read as their default. */
+export function readScalar(doc: Y.Doc, path: ScalarField): unknown {
+  const value = doc.getMap(SPEC_MAP).get(path);
+  return value === undefined ? scalarValue(DEFAULT_SPEC, path) : value;
 }
 
 /** Fills an empty document with a spec; does nothing if the document already holds one. */
@@ -38,7 +39,7 @@ export function seedSpecDoc(doc: Y.Doc, spec: ModelSpec = DEFAULT_SPEC): void {
   const scalars = doc.getMap(SPEC_MAP);
   if (scalars.size > 0) return;
   doc.transact(() => {
-    for (const path of Object.keys(SCALAR_FIELDS) as ScalarField[]) scalars.set(path, getPath(spec, path));
+    for (const path of Object.keys(SCALAR_FIELDS) as ScalarField[]) scalars.set(path, scalarValue(spec, path));
     const features = doc.getMap<boolean>(FEATURES_MAP);
     for (const f of FEATURES) features.set(f, spec.features.includes(f));
     const layers = doc.getMap<LayerMap>(LAYERS_MAP);
@@ -70,12 +71,11 @@ export function readLayers(doc: Y.Doc): (LayerSpec & { order: number })[] {
 
 /** The spec as the document holds it right now: parsed, or the problems tied to fields. */
 export function readSpec(doc: Y.Doc): { spec: ModelSpec | null; problems: SpecProblem[] } {
-  const scalars = doc.getMap(SPEC_MAP);
-  const raw: Record<string, unknown> = { specVersion: SPEC_VERSION, dataset: {} };
+  const raw: Record<string, unknown> = { specVersion: SPEC_VERSION };
   for (const path of Object.keys(SCALAR_FIELDS) as ScalarField[]) {
     const [head, tail] = path.split('.') as [string, string | undefined];
-    if (tail) (raw[head] as Record<string, unknown>)[tail] = scalars.get(path);
-    else raw[head] = scalars.get(path);
+    if (tail) ((raw[head] ??= {}) as Record<string, unknown>)[tail] = readScalar(doc, path);
+    else raw[head] = readScalar(doc, path);
   }
   const features = doc.getMap<boolean>(FEATURES_MAP);
   raw.features = FEATURES.filter((f) => features.get(f) === true);

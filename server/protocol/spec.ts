@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VECTOR_ENCODINGS, vectorEncodingSchema } from './codec';
 
 /** Version of the model-spec schema; stored with every run's frozen spec. */
 export const SPEC_VERSION = 1;
@@ -14,6 +15,16 @@ export const FEATURES = ['x1', 'x2', 'x1sq', 'x2sq', 'x1x2', 'sin1', 'sin2'] as 
 export type Feature = (typeof FEATURES)[number];
 
 export const OPTIMIZERS = ['sgd', 'adam'] as const;
+
+/** How clients train each round: FedAvg (local epochs), FedSGD (one mini-batch step), FedProx (FedAvg + proximal term μ). */
+export const ALGORITHMS = ['fedavg', 'fedsgd', 'fedprox'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+/** How the server combines the round's updates. */
+export const AGGREGATORS = ['mean', 'median', 'trimmed_mean'] as const;
+export type AggregatorKind = (typeof AGGREGATORS)[number];
+/** How the server applies the combined update (Reddi et al. 2021, "Adaptive Federated Optimization"). */
+export const SERVER_OPTIMIZERS = ['plain', 'momentum', 'adam', 'yogi', 'adagrad'] as const;
+export type ServerOptimizerKind = (typeof SERVER_OPTIMIZERS)[number];
 
 export const MAX_HIDDEN_LAYERS = 8;
 export const MAX_UNITS = 256;
@@ -35,6 +46,39 @@ export const datasetSpecSchema = z.object({
 });
 export type DatasetSpec = z.infer<typeof datasetSpecSchema>;
 
+export const strategySpecSchema = z.object({
+  algorithm: z.enum(ALGORITHMS),
+  /** FedProx proximal weight μ (ignored by the other algorithms). */
+  proximalMu: z.number().min(0).max(10),
+  aggregator: z.enum(AGGREGATORS),
+  /** Trimmed mean: fraction cut from each end per coordinate. */
+  trimBeta: z.number().min(0).max(0.45),
+  /** L2 bound each update is clipped to before aggregation; 0 = no clipping. */
+  clipNorm: z.number().min(0).max(1e6),
+  serverOptimizer: z.enum(SERVER_OPTIMIZERS),
+  serverLearningRate: z.number().min(1e-4).max(10),
+});
+export type StrategySpec = z.infer<typeof strategySpecSchema>;
+export const DEFAULT_STRATEGY: StrategySpec = {
+  algorithm: 'fedavg',
+  proximalMu: 0.01,
+  aggregator: 'mean',
+  trimBeta: 0.1,
+  clipNorm: 0,
+  serverOptimizer: 'plain',
+  serverLearningRate: 1,
+};
+
+export const samplingSpecSchema = z.object({
+  /** Fraction of available clients asked to take part in each round. */
+  fraction: z.number().min(0.01).max(1),
+  /** Fewer available clients than this → the run waits. */
+  minClients: z.number().int().min(1).max(1000),
+  maxClients: z.number().int().min(1).max(10_000),
+});
+export type SamplingSpec = z.infer<typeof samplingSpecSchema>;
+export const DEFAULT_SAMPLING: SamplingSpec = { fraction: 1, minClients: 1, maxClients: 1000 };
+
 export const modelSpecSchema = z.object({
   specVersion: z.literal(SPEC_VERSION),
   dataset: datasetSpecSchema,
@@ -45,6 +89,14 @@ export const modelSpecSchema = z.object({
   batchSize: z.number().int().min(1).max(1024),
   localEpochs: z.number().int().min(1).max(50),
   rounds: z.number().int().min(1).max(500),
+  /** How weights and updates travel (see codec.ts). */
+  encoding: vectorEncodingSchema.default('float32'),
+  strategy: strategySpecSchema.default(DEFAULT_STRATEGY),
+  sampling: samplingSpecSchema.default(DEFAULT_SAMPLING),
+  /** A round closes at this deadline with whatever arrived. */
+  roundDeadlineSec: z.number().int().min(5).max(3600).default(120),
+  /** Fraction of a round's participants whose updates are needed at the deadline; fewer → the round is run again. */
+  minCompletion: z.number().min(0).max(1).default(0),
 });
 /** The model spec every client trains and the server aggregates: one shared, validated shape. */
 export type ModelSpec = z.infer<typeof modelSpecSchema>;
@@ -63,6 +115,11 @@ export const DEFAULT_SPEC: ModelSpec = {
   batchSize: 16,
   localEpochs: 3,
   rounds: 20,
+  encoding: 'float32',
+  strategy: DEFAULT_STRATEGY,
+  sampling: DEFAULT_SAMPLING,
+  roundDeadlineSec: 120,
+  minCompletion: 0,
 };
 
 /** Scalar fields of the spec, as edited in the form: path → constraints for inputs. */
@@ -77,7 +134,27 @@ export const SCALAR_FIELDS = {
   batchSize: { kind: 'int', min: 1, max: 1024 },
   localEpochs: { kind: 'int', min: 1, max: 50 },
   rounds: { kind: 'int', min: 1, max: 500 },
+  encoding: { kind: 'enum', options: VECTOR_ENCODINGS },
+  'strategy.algorithm': { kind: 'enum', options: ALGORITHMS },
+  'strategy.proximalMu': { kind: 'number', min: 0, max: 10, step: 0.001 },
+  'strategy.aggregator': { kind: 'enum', options: AGGREGATORS },
+  'strategy.trimBeta': { kind: 'number', min: 0, max: 0.45, step: 0.05 },
+  'strategy.clipNorm': { kind: 'number', min: 0, max: 1e6, step: 0.1 },
+  'strategy.serverOptimizer': { kind: 'enum', options: SERVER_OPTIMIZERS },
+  'strategy.serverLearningRate': { kind: 'number', min: 1e-4, max: 10, step: 0.01 },
+  'sampling.fraction': { kind: 'number', min: 0.01, max: 1, step: 0.05 },
+  'sampling.minClients': { kind: 'int', min: 1, max: 1000 },
+  'sampling.maxClients': { kind: 'int', min: 1, max: 10_000 },
+  roundDeadlineSec: { kind: 'int', min: 5, max: 3600 },
+  minCompletion: { kind: 'number', min: 0, max: 1, step: 0.05 },
 } as const;
+
+/** The value a scalar field has in a spec (e.g. the default a document written earlier lacks). */
+export function scalarValue(spec: ModelSpec, path: ScalarField): unknown {
+  const [head, tail] = path.split('.') as [string, string | undefined];
+  const top = (spec as unknown as Record<string, unknown>)[head];
+  return tail ? (top as Record<string, unknown>)[tail] : top;
+}
 export type ScalarField = keyof typeof SCALAR_FIELDS;
 
 /** Problems of a spec, each tied to the field path the editor should highlight. */

@@ -1,5 +1,5 @@
-import { WeightedMeanAccumulator } from '../../workers/ml/aggregate';
 import type { ErrorCode } from '../protocol';
+import { createAggregator, type Aggregator, type AggregatorConfig } from './aggregation';
 
 /**
  * The federated round loop as a pure state machine: events in, decisions out. It knows no
@@ -14,6 +14,16 @@ export interface CoordinatorConfig {
   lastRound: number;
   /** Fewest available clients needed to start a round. */
   minClients: number;
+  /** Fraction of available clients sampled per round (default 1: everyone). */
+  fraction?: number;
+  /** Most clients in one round (default: no limit). */
+  maxClients?: number;
+  /** Fraction of participants that must deliver by the deadline, else the round runs again (default 0). */
+  minCompletion?: number;
+  /** How updates are combined (default: sample-weighted mean). */
+  aggregator?: AggregatorConfig;
+  /** State of the client sampler's PRNG, from the last checkpoint (or the run's seed). */
+  samplerState?: number;
 }
 
 export type CoordinatorEvent =
@@ -22,7 +32,11 @@ export type CoordinatorEvent =
   | { type: 'update'; clientId: string; round: number; samples: number; computeMs: number; trainLoss: number | null; delta: Float32Array }
   | { type: 'deadline'; round: number }
   /** The shell has applied, evaluated and saved the round that `close_round` handed it. */
-  | { type: 'round_saved'; round: number };
+  | { type: 'round_saved'; round: number }
+  /** Owner controls: pause abandons the open round (it runs again on resume); stop ends the run. */
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' };
 
 export interface Contribution {
   clientId: string;
@@ -31,16 +45,31 @@ export interface Contribution {
   trainLoss: number | null;
 }
 
+/** What happened to a round's updates, stored with the round. */
+export interface RoundTally {
+  /** Clients the round was assigned to. */
+  participants: number;
+  accepted: number;
+  /** Participants still working when the deadline closed the round. */
+  late: number;
+  /** Participants that disconnected before delivering. */
+  dropped: number;
+  /** Updates refused in this round (bad shape or values, not assigned, stale). */
+  rejected: number;
+}
+
 export type Decision =
   | { type: 'start_round'; round: number; participants: string[] }
   | { type: 'reject_update'; clientId: string; code: ErrorCode; message: string }
-  | { type: 'close_round'; round: number; meanDelta: Float32Array; samples: number; contributions: Contribution[] }
+  | { type: 'close_round'; round: number; meanDelta: Float32Array; samples: number; contributions: Contribution[]; tally: RoundTally }
   | { type: 'waiting'; reason: string }
   | { type: 'finished' }
+  | { type: 'paused' }
+  | { type: 'stopped' }
   /** Something the UI shows changed (an update arrived, a participant left). */
   | { type: 'progress' };
 
-export type Phase = 'waiting' | 'training' | 'aggregating' | 'finished';
+export type Phase = 'waiting' | 'training' | 'aggregating' | 'paused' | 'finished' | 'stopped';
 
 export class Coordinator {
   private phase: Phase = 'waiting';
@@ -51,12 +80,17 @@ export class Coordinator {
   /** Participants of the open round that have neither answered nor left. */
   private readonly pending = new Set<string>();
   private participants: string[] = [];
-  private accumulator: WeightedMeanAccumulator | null = null;
+  private accumulator: Aggregator | null = null;
   private contributions: Contribution[] = [];
+  private tally: RoundTally = emptyTally(0);
+  private sampler: number;
+  /** A pause asked for while the round was being aggregated: applied once it is saved. */
+  private pauseAfterSave = false;
   private waitingReason: string | null = 'Waiting for a participant to connect';
 
   constructor(private readonly config: CoordinatorConfig) {
     this.round = config.lastRound;
+    this.sampler = (config.samplerState ?? 0x9e3779b9) >>> 0;
     if (config.lastRound >= config.totalRounds) this.phase = 'finished';
   }
 
@@ -67,6 +101,7 @@ export class Coordinator {
       round: this.phase === 'waiting' ? this.round + 1 : this.round,
       participants: this.participants.length,
       received: this.contributions.length,
+      tally: { ...this.tally },
       waitingReason: this.phase === 'waiting' ? this.waitingReason : null,
     };
   }
@@ -84,29 +119,92 @@ export class Coordinator {
         return this.started && this.phase === 'waiting' ? this.maybeStartRound() : [];
       case 'client_gone':
         this.available.delete(event.clientId);
-        if (this.phase === 'training' && this.pending.delete(event.clientId)) return [{ type: 'progress' }, ...this.maybeCloseRound()];
+        if (this.phase === 'training' && this.pending.delete(event.clientId)) {
+          this.tally.dropped += 1;
+          return [{ type: 'progress' }, ...this.maybeCloseRound()];
+        }
         return [];
       case 'update':
         return this.acceptUpdate(event);
       case 'deadline':
         if (this.phase !== 'training' || event.round !== this.round) return [];
+        this.tally.late += this.pending.size;
         this.pending.clear();
         return this.maybeCloseRound();
       case 'round_saved':
         if (this.phase !== 'aggregating' || event.round !== this.round) return [];
+        this.participants = [];
+        this.contributions = [];
+        this.tally = emptyTally(0);
         if (this.round >= this.config.totalRounds) {
           this.phase = 'finished';
           return [{ type: 'finished' }];
         }
+        if (this.pauseAfterSave) {
+          this.pauseAfterSave = false;
+          this.phase = 'paused';
+          return [{ type: 'paused' }];
+        }
         this.phase = 'waiting';
-        this.participants = [];
-        this.contributions = [];
         return this.maybeStartRound();
+      case 'pause':
+        return this.pause();
+      case 'resume':
+        if (this.phase !== 'paused') return [];
+        this.phase = 'waiting';
+        return this.maybeStartRound();
+      case 'stop':
+        if (this.phase === 'finished' || this.phase === 'stopped') return [];
+        this.phase = 'stopped';
+        this.pending.clear();
+        return [{ type: 'stopped' }];
       default: {
         const unexpected: never = event;
         throw new Error(`Unknown coordinator event ${JSON.stringify(unexpected)}`);
       }
     }
+  }
+
+  /** The sampler's PRNG state, saved with each checkpoint so a resumed run samples the same way. */
+  get samplerState(): number {
+    return this.sampler;
+  }
+
+  private pause(): Decision[] {
+    if (this.phase === 'aggregating') {
+      this.pauseAfterSave = true;
+      return [];
+    }
+    if (this.phase !== 'waiting' && this.phase !== 'training') return [];
+    if (this.phase === 'training') this.round -= 1; // the open round runs again on resume
+    this.phase = 'paused';
+    this.pending.clear();
+    this.participants = [];
+    this.contributions = [];
+    this.tally = emptyTally(0);
+    return [{ type: 'paused' }];
+  }
+
+  /** mulberry32 step over the persisted state. */
+  private random(): number {
+    this.sampler = (this.sampler + 0x6d2b79f5) >>> 0;
+    let t = this.sampler;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** This round's participants: a seeded sample of the available clients, in a stable order. */
+  private sample(): string[] {
+    const pool = [...this.available].sort();
+    const fraction = this.config.fraction ?? 1;
+    const wanted = Math.min(pool.length, this.config.maxClients ?? Infinity, Math.max(this.config.minClients, Math.ceil(fraction * pool.length)));
+    if (wanted >= pool.length) return pool;
+    for (let i = pool.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    }
+    return pool.slice(0, wanted).sort();
   }
 
   private maybeStartRound(): Decision[] {
@@ -119,16 +217,20 @@ export class Coordinator {
     }
     this.phase = 'training';
     this.round += 1;
-    this.participants = [...this.available].sort();
+    this.participants = this.sample();
     this.pending.clear();
     for (const id of this.participants) this.pending.add(id);
-    this.accumulator = new WeightedMeanAccumulator(this.config.paramCount);
+    this.accumulator = createAggregator(this.config.aggregator ?? { kind: 'mean' }, this.config.paramCount);
     this.contributions = [];
+    this.tally = emptyTally(this.participants.length);
     return [{ type: 'start_round', round: this.round, participants: this.participants }];
   }
 
   private acceptUpdate(event: Extract<CoordinatorEvent, { type: 'update' }>): Decision[] {
-    const reject = (code: ErrorCode, message: string): Decision[] => [{ type: 'reject_update', clientId: event.clientId, code, message }];
+    const reject = (code: ErrorCode, message: string): Decision[] => {
+      if (this.phase === 'training') this.tally.rejected += 1;
+      return [{ type: 'reject_update', clientId: event.clientId, code, message }];
+    };
     if (this.phase !== 'training' || event.round !== this.round) return reject('stale_update', `Round ${event.round} is not open.`);
     if (!this.pending.has(event.clientId)) return reject('not_assigned', 'No open assignment for this client in this round.');
     if (event.delta.length !== this.config.paramCount) return reject('bad_update', `Expected ${this.config.paramCount} values, got ${event.delta.length}.`);
@@ -136,13 +238,15 @@ export class Coordinator {
     // Mean-style aggregation folds each update in as it arrives; closing costs one pass.
     this.accumulator!.add(event.delta, event.samples);
     this.contributions.push({ clientId: event.clientId, samples: event.samples, computeMs: event.computeMs, trainLoss: event.trainLoss });
+    this.tally.accepted += 1;
     return [{ type: 'progress' }, ...this.maybeCloseRound()];
   }
 
   private maybeCloseRound(): Decision[] {
     if (this.pending.size > 0) return [];
-    if (this.contributions.length === 0) {
-      // Nobody delivered (all left or the deadline passed): run this round again.
+    const needed = Math.max(1, Math.ceil((this.config.minCompletion ?? 0) * this.participants.length));
+    if (this.contributions.length < needed) {
+      // Too few delivered (all left, or the deadline passed): run this round again.
       this.round -= 1;
       this.phase = 'waiting';
       this.participants = [];
@@ -150,6 +254,12 @@ export class Coordinator {
     }
     this.phase = 'aggregating';
     const samples = this.contributions.reduce((sum, c) => sum + c.samples, 0);
-    return [{ type: 'close_round', round: this.round, meanDelta: this.accumulator!.finalize(), samples, contributions: this.contributions }];
+    return [
+      { type: 'close_round', round: this.round, meanDelta: this.accumulator!.finalize(), samples, contributions: this.contributions, tally: { ...this.tally } },
+    ];
   }
+}
+
+function emptyTally(participants: number): RoundTally {
+  return { participants, accepted: 0, late: 0, dropped: 0, rejected: 0 };
 }

@@ -2,26 +2,24 @@ import type { Socket } from 'socket.io';
 import {
   AppError,
   MESSAGE_EVENT,
-  allFinite,
+  decodeVector,
+  encodeVector,
   manifestSize,
   toWire,
-  viewFloat32,
   type Backend,
   type ModelSpec,
   type RoundMetrics,
   type RunState,
   type RunStatus,
   type ServerMessage,
+  type VectorEncoding,
   type WeightsManifest,
 } from '../protocol';
-import { applyDelta } from '../../workers/ml/aggregate';
 import type { MemberRow, ProjectRow, Repository, RunRow } from '../db/repository';
 import type { Logger } from '../log';
+import { ServerOptimizer } from './aggregation/server-optimizer';
 import { Coordinator, type Decision } from './coordinator';
 import { evaluateWeights } from './run-model';
-
-/** How long a round waits for its participants before closing with whatever arrived. */
-export const DEFAULT_ROUND_DEADLINE_MS = 120_000;
 
 export interface TrainingClientInfo {
   clientId: string;
@@ -37,10 +35,27 @@ interface ActiveRun {
   manifest: WeightsManifest;
   weights: Float32Array;
   coordinator: Coordinator;
+  optimizer: ServerOptimizer;
   history: RoundMetrics[];
   roundStartedAt: Date;
   deadline: NodeJS.Timeout | null;
   status: RunStatus;
+  /** Bytes of updates received and assignments sent in the open round. */
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Where a run continues from: a new run's round 0, or a checkpoint after a restart. */
+export interface RunStart {
+  row: RunRow;
+  spec: ModelSpec;
+  manifest: WeightsManifest;
+  weights: Float32Array;
+  history: RoundMetrics[];
+  optimizerState?: Uint8Array | null;
+  samplerState?: number;
+  /** Status to come back in (a paused run stays paused after a restart). */
+  status?: RunStatus;
 }
 
 export interface RoomDeps {
@@ -48,7 +63,8 @@ export interface RoomDeps {
   log: Logger;
   /** Sends to every socket of the project. */
   broadcast(message: ServerMessage): void;
-  roundDeadlineMs: number;
+  /** Overrides the spec's round deadline (tests). */
+  roundDeadlineMs?: number;
 }
 
 /**
@@ -67,22 +83,48 @@ export class TrainingRoom {
   ) {}
 
   get activeRunId(): string | null {
-    return this.run && (this.run.status === 'waiting' || this.run.status === 'training') ? this.run.row.id : null;
+    return this.run && ['waiting', 'training', 'paused'].includes(this.run.status) ? this.run.row.id : null;
   }
 
   /** Takes over a run (new, or resumed from its last checkpoint) and starts its loop. */
-  attachRun(input: { row: RunRow; spec: ModelSpec; manifest: WeightsManifest; weights: Float32Array; history: RoundMetrics[] }): void {
+  attachRun(input: RunStart): void {
+    const { spec } = input;
+    const size = manifestSize(input.manifest);
     const coordinator = new Coordinator({
       runId: input.row.id,
       totalRounds: input.row.totalRounds,
-      paramCount: manifestSize(input.manifest),
+      paramCount: size,
       lastRound: input.row.lastRound,
-      minClients: 1,
+      minClients: spec.sampling.minClients,
+      fraction: spec.sampling.fraction,
+      maxClients: spec.sampling.maxClients,
+      minCompletion: spec.minCompletion,
+      aggregator: {
+        kind: spec.strategy.aggregator,
+        trimBeta: spec.strategy.trimBeta,
+        clipNorm: spec.strategy.clipNorm > 0 ? spec.strategy.clipNorm : null,
+      },
+      samplerState: input.samplerState ?? spec.dataset.seed,
     });
-    this.run = { ...input, coordinator, roundStartedAt: new Date(), deadline: null, status: 'waiting' };
+    const optimizer = input.optimizerState
+      ? ServerOptimizer.loadState(input.optimizerState)
+      : new ServerOptimizer({ kind: spec.strategy.serverOptimizer, lr: spec.strategy.serverLearningRate }, size);
+    const status = input.status ?? 'waiting';
+    this.run = { ...input, coordinator, optimizer, roundStartedAt: new Date(), deadline: null, status, bytesIn: 0, bytesOut: 0 };
     for (const client of this.clients.values()) if (client.contribute) coordinator.handle({ type: 'client_available', clientId: client.clientId });
-    void this.execute(coordinator.start());
+    if (status === 'paused') {
+      coordinator.start();
+      void this.execute(coordinator.handle({ type: 'pause' }));
+    } else void this.execute(coordinator.start());
     this.broadcastState();
+  }
+
+  /** Owner controls for the active run; false when there is none to control. */
+  control(action: 'pause' | 'resume' | 'stop'): boolean {
+    const run = this.run;
+    if (!run || !['waiting', 'training', 'paused'].includes(run.status)) return false;
+    void this.execute(run.coordinator.handle({ type: action }));
+    return true;
   }
 
   addClient(client: TrainingClientInfo): void {
@@ -104,14 +146,17 @@ export class TrainingRoom {
   }
 
   /** An update frame from a client: decoded and checked here, judged by the coordinator. */
-  receiveUpdate(clientId: string, message: { runId: string; round: number; samples: number; computeMs: number; trainLoss: number | null; delta: ArrayBuffer | Uint8Array }): void {
+  receiveUpdate(clientId: string, message: { runId: string; round: number; samples: number; computeMs: number; trainLoss: number | null; encoding: VectorEncoding; delta: ArrayBuffer | Uint8Array }): void {
     const run = this.run;
     const client = this.clients.get(clientId);
     if (!client) return;
     if (!run || run.row.id !== message.runId) return this.reject(client, 'stale_update', 'That run is not active.');
-    const delta = viewFloat32(message.delta, manifestSize(run.manifest));
-    if (!delta) return this.reject(client, 'bad_update', `The update must be ${manifestSize(run.manifest)} float32 values.`);
-    if (!allFinite(delta)) return this.reject(client, 'bad_update', 'The update holds NaN or infinite values.');
+    const encoding = run.spec.encoding ?? 'float32';
+    if (message.encoding !== encoding) return this.reject(client, 'bad_update', `This run takes ${encoding} updates, not ${message.encoding}.`);
+    run.bytesIn += message.delta.byteLength;
+    const decoded = decodeVector(message.delta, run.manifest, encoding);
+    if (!decoded.ok) return this.reject(client, decoded.code, decoded.reason);
+    const delta = decoded.values;
     void this.execute(
       run.coordinator.handle({
         type: 'update',
@@ -200,8 +245,12 @@ export class TrainingRoom {
         this.broadcastState();
         return;
       case 'finished':
-        await this.setStatus(run, 'finished');
-        this.deps.log.info({ runId: run.row.id }, 'run finished');
+      case 'paused':
+      case 'stopped':
+        if (run.deadline) clearTimeout(run.deadline);
+        run.deadline = null;
+        await this.setStatus(run, decision.type);
+        this.deps.log.info({ runId: run.row.id }, `run ${decision.type}`);
         this.broadcastState();
         return;
       case 'progress':
@@ -217,7 +266,12 @@ export class TrainingRoom {
   private async startRound(run: ActiveRun, round: number, participants: string[]): Promise<void> {
     if (run.status !== 'training') await this.setStatus(run, 'training');
     run.roundStartedAt = new Date();
-    const weights = toWire(run.weights);
+    run.bytesIn = 0;
+
+    const encoding = run.spec.encoding ?? 'float32';
+    const weights = encodeVector(run.weights, run.manifest, encoding);
+    const deadlineMs = this.deps.roundDeadlineMs ?? run.spec.roundDeadlineSec * 1000;
+    run.bytesOut = weights.byteLength * participants.length;
     participants.forEach((clientId, part) => {
       this.clients.get(clientId)?.socket.emit(MESSAGE_EVENT, {
         type: 'assign',
@@ -225,13 +279,14 @@ export class TrainingRoom {
         round,
         spec: run.spec,
         manifest: run.manifest,
+        encoding,
         weights,
         shard: { part, parts: participants.length },
-        deadlineMs: this.deps.roundDeadlineMs,
+        deadlineMs,
       } satisfies ServerMessage);
     });
     if (run.deadline) clearTimeout(run.deadline);
-    run.deadline = setTimeout(() => void this.execute(run.coordinator.handle({ type: 'deadline', round })), this.deps.roundDeadlineMs);
+    run.deadline = setTimeout(() => void this.execute(run.coordinator.handle({ type: 'deadline', round })), deadlineMs);
     this.deps.log.info({ runId: run.row.id, round, participants: participants.length }, 'round started');
     this.broadcastState();
   }
@@ -239,8 +294,12 @@ export class TrainingRoom {
   private async closeRound(run: ActiveRun, decision: Extract<Decision, { type: 'close_round' }>): Promise<void> {
     if (run.deadline) clearTimeout(run.deadline);
     run.deadline = null;
-    const weights = applyDelta(run.weights, decision.meanDelta);
+    const aggregationStart = performance.now();
+    const weights = run.optimizer.step(run.weights, decision.meanDelta);
+    const aggregationMs = performance.now() - aggregationStart;
+    const evalStart = performance.now();
     const { loss, accuracy } = await evaluateWeights(run.spec, run.manifest, weights);
+    const evalMs = performance.now() - evalStart;
     const withLoss = decision.contributions.filter((c) => c.trainLoss !== null);
     const trainSamples = withLoss.reduce((s, c) => s + c.samples, 0);
     const trainLoss = trainSamples > 0 ? withLoss.reduce((s, c) => s + c.trainLoss! * c.samples, 0) / trainSamples : null;
@@ -249,15 +308,30 @@ export class TrainingRoom {
       {
         runId: run.row.id,
         number: decision.round,
-        participants: metrics.participants,
         samples: metrics.samples,
         loss,
         accuracy,
         trainLoss,
+        // participants here = clients asked; metrics.participants = clients whose update counted.
+        ...decision.tally,
+        bytesIn: run.bytesIn,
+        bytesOut: run.bytesOut,
+        aggregationMs,
+        evalMs,
+        hyperparams: JSON.stringify(roundHyperparams(run.spec, this.deps.roundDeadlineMs)),
         startedAt: run.roundStartedAt,
         finishedAt: new Date(),
       },
-      { runId: run.row.id, round: decision.round, weights: toWire(weights), manifest: JSON.stringify(run.manifest), metrics: JSON.stringify(metrics), createdAt: new Date() },
+      {
+        runId: run.row.id,
+        round: decision.round,
+        weights: toWire(weights),
+        manifest: JSON.stringify(run.manifest),
+        metrics: JSON.stringify(metrics),
+        optimizerState: run.optimizer.config.kind === 'plain' ? null : run.optimizer.saveState(),
+        loopState: JSON.stringify({ samplerState: run.coordinator.samplerState }),
+        createdAt: new Date(),
+      },
       decision.contributions.map((c) => {
         const client = this.clients.get(c.clientId);
         return {
@@ -275,7 +349,8 @@ export class TrainingRoom {
     run.weights = weights;
     run.history = [...run.history, metrics];
     this.deps.log.info({ runId: run.row.id, round: decision.round, loss, accuracy, participants: metrics.participants }, 'round saved');
-    this.deps.broadcast({ type: 'model', runId: run.row.id, metrics, manifest: run.manifest, weights: toWire(weights) });
+    const encoding = run.spec.encoding ?? 'float32';
+    this.deps.broadcast({ type: 'model', runId: run.row.id, metrics, manifest: run.manifest, encoding, weights: encodeVector(weights, run.manifest, encoding) });
     void this.execute(run.coordinator.handle({ type: 'round_saved', round: decision.round }));
   }
 
@@ -303,4 +378,21 @@ export class TrainingRoom {
 /** Client ids are `<memberId>:<socketId>`, so a contribution is attributable after a disconnect. */
 function memberIdOf(clientId: string): string {
   return clientId.split(':')[0] ?? clientId;
+}
+
+/** The hyperparameters a round ran with, stored with it. */
+function roundHyperparams(spec: ModelSpec, deadlineOverrideMs: number | undefined) {
+  return {
+    algorithm: spec.strategy.algorithm,
+    learningRate: spec.learningRate,
+    batchSize: spec.batchSize,
+    localEpochs: spec.localEpochs,
+    aggregator: spec.strategy.aggregator,
+    serverOptimizer: spec.strategy.serverOptimizer,
+    serverLearningRate: spec.strategy.serverLearningRate,
+    sampling: spec.sampling,
+    roundDeadlineMs: deadlineOverrideMs ?? spec.roundDeadlineSec * 1000,
+    minCompletion: spec.minCompletion,
+    encoding: spec.encoding,
+  };
 }

@@ -17,7 +17,7 @@ import type { Principal, ProjectService } from '../projects';
 import type { ProjectRow, Repository, RunRow } from '../db/repository';
 import type { CollabService } from '../collab/collab';
 import type { Logger } from '../log';
-import { DEFAULT_ROUND_DEADLINE_MS, TrainingRoom } from './room';
+import { TrainingRoom } from './room';
 import { createInitialWeights, evaluateWeights, specHash } from './run-model';
 
 export interface TrainingDeps {
@@ -57,7 +57,7 @@ export class TrainingService {
         repo: this.deps.repo,
         log: this.deps.log.child({ project: project.slug }),
         broadcast: (message) => this.deps.io.to(roomName(project.id)).emit(MESSAGE_EVENT, message),
-        roundDeadlineMs: this.deps.roundDeadlineMs ?? DEFAULT_ROUND_DEADLINE_MS,
+        roundDeadlineMs: this.deps.roundDeadlineMs,
       });
       this.rooms.set(project.id, room);
     }
@@ -123,7 +123,16 @@ export class TrainingService {
     const metrics: RoundMetrics = { round: 0, loss: initial.loss, accuracy: initial.accuracy, trainLoss: null, participants: 0, samples: 0 };
     await this.deps.repo.saveRound(
       null,
-      { runId: row.id, round: 0, weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength), manifest: JSON.stringify(manifest), metrics: JSON.stringify(metrics), createdAt: new Date() },
+      {
+        runId: row.id,
+        round: 0,
+        weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength),
+        manifest: JSON.stringify(manifest),
+        metrics: JSON.stringify(metrics),
+        optimizerState: null,
+        loopState: null,
+        createdAt: new Date(),
+      },
       [],
     );
     this.deps.log.info({ runId: row.id, project: project.slug, rounds: spec.rounds, params: weights.length }, 'run started');
@@ -158,8 +167,24 @@ export class TrainingService {
     if (!view) throw new Error('checkpoint weights do not match their manifest');
     const checkpoints = await this.deps.repo.listCheckpoints(row.id);
     const history = checkpoints.map((c) => JSON.parse(c.metrics) as RoundMetrics);
-    this.deps.log.info({ runId: row.id, fromRound: row.lastRound }, 'resuming run');
-    this.room(project).attachRun({ row, spec: checked.spec, manifest, weights: view.slice(), history });
+    const loop = checkpoint.loopState ? (JSON.parse(checkpoint.loopState) as { samplerState?: number }) : {};
+    this.deps.log.info({ runId: row.id, fromRound: row.lastRound, status: row.status }, 'resuming run');
+    this.room(project).attachRun({
+      row,
+      spec: checked.spec,
+      manifest,
+      weights: view.slice(),
+      history,
+      optimizerState: checkpoint.optimizerState,
+      samplerState: loop.samplerState,
+      status: row.status === 'paused' ? 'paused' : 'waiting',
+    });
+  }
+
+  /** Pauses, resumes or stops the project's active run (owner checked by the caller). */
+  async controlRun(principal: Principal, runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void> {
+    const room = this.rooms.get(principal.project.id);
+    if (!room || room.activeRunId !== runId || !room.control(action)) throw new AppError('not_found', 'That run is not active in this project.');
   }
 
   close(): void {

@@ -15,6 +15,8 @@ import type { CheckpointRow, Repository } from '../../server/db/repository';
 import { findPostgres, freshSchema, requireServices } from '../helpers/postgres';
 
 const ONE_DAY = 24 * 3600 * 1000;
+/** The per-round bookkeeping columns, zeroed; tests override what they check. */
+const roundStats = { accepted: 0, late: 0, dropped: 0, rejected: 0, bytesIn: 0, bytesOut: 0, aggregationMs: 1.5, evalMs: 2.25, hyperparams: '{"learningRate":0.03}' };
 let counter = 0;
 /** Unique per call, so tests share one database without colliding on unique columns. */
 const unique = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${(counter += 1)}-${randomBytes(3).toString('hex')}`;
@@ -166,18 +168,19 @@ function repositorySuite(open: () => Promise<{ url: string; cleanup: () => Promi
     const floats = new Float32Array(100_003).map(() => Math.random() * 2 - 1);
     floats.set([0, -0, Infinity, -Infinity, NaN, 3.4e38, 1e-45], 0);
     const weights = new Uint8Array(floats.buffer);
-    const initial: CheckpointRow = { runId: run.id, round: 0, weights, manifest: '[{"name":"w","shape":[100003]}]', metrics: '{}', createdAt: new Date() };
+    const initial: CheckpointRow = { runId: run.id, round: 0, weights, manifest: '[{"name":"w","shape":[100003]}]', metrics: '{}', optimizerState: null, loopState: null, createdAt: new Date() };
     await repo.saveRound(null, initial, []);
 
     const startedAt = new Date(Date.now() - 1000);
-    const round = { runId: run.id, number: 1, participants: 2, samples: 640, loss: 0.6931, accuracy: 0.5, trainLoss: null, startedAt, finishedAt: new Date() };
+    const round = { ...roundStats, runId: run.id, number: 1, participants: 2, samples: 640, loss: 0.6931, accuracy: 0.5, trainLoss: null, accepted: 2, bytesIn: 800_012, startedAt, finishedAt: new Date() };
     // A Buffer view into a larger allocation, as socket.io hands them over.
     const pooled = Buffer.concat([Buffer.alloc(3), Buffer.from(weights)]).subarray(3);
     const contributions = [
       { runId: run.id, round: 1, memberId: owner.id, samples: 320, computeMs: 812, backend: 'wasm' },
       { runId: run.id, round: 1, memberId: member.id, samples: 320, computeMs: 1200, backend: 'webgl' },
     ];
-    await repo.saveRound(round, { ...initial, round: 1, weights: pooled, metrics: '{"loss":0.69}' }, contributions);
+    const optimizerState = Uint8Array.from({ length: 77 }, (_, i) => (i * 37) % 256);
+    await repo.saveRound(round, { ...initial, round: 1, weights: pooled, metrics: '{"loss":0.69}', optimizerState, loopState: '{"samplerState":4294967295}' }, contributions);
 
     for (const r of [0, 1]) {
       const saved = await repo.getCheckpoint(run.id, r);
@@ -189,6 +192,10 @@ function repositorySuite(open: () => Promise<{ url: string; cleanup: () => Promi
       assert.ok(Object.is(back[1], -0) && Number.isNaN(back[4]));
     }
     assert.equal(await repo.getCheckpoint(run.id, 2), null);
+    const withState = await repo.getCheckpoint(run.id, 1);
+    assert.deepEqual(withState?.optimizerState, optimizerState);
+    assert.equal(withState?.loopState, '{"samplerState":4294967295}');
+    assert.equal((await repo.getCheckpoint(run.id, 0))?.optimizerState, null);
 
     const listed = await repo.listCheckpoints(run.id);
     assert.deepEqual(listed.map((c) => c.round), [0, 1]);
@@ -202,17 +209,17 @@ function repositorySuite(open: () => Promise<{ url: string; cleanup: () => Promi
   test('keeps the NaN metrics of a diverged model as NaN', async () => {
     const { project } = await newProject();
     const run = await repo.createRun({ projectId: project.id, spec: '{}', specHash: 'h', totalRounds: 1, status: 'training' });
-    const round = { runId: run.id, number: 1, participants: 1, samples: 8, loss: NaN, accuracy: NaN, trainLoss: NaN, startedAt: new Date(), finishedAt: new Date() };
-    await repo.saveRound(round, { runId: run.id, round: 1, weights: new Uint8Array(4), manifest: '[]', metrics: '{}', createdAt: new Date() }, []);
+    const round = { ...roundStats, runId: run.id, number: 1, participants: 1, samples: 8, loss: NaN, accuracy: NaN, trainLoss: NaN, startedAt: new Date(), finishedAt: new Date() };
+    await repo.saveRound(round, { runId: run.id, round: 1, weights: new Uint8Array(4), manifest: '[]', metrics: '{}', optimizerState: null, loopState: null, createdAt: new Date() }, []);
     assert.deepEqual(await repo.listRounds(run.id), [{ ...round, trainLoss: null }]);
   });
 
   test('saves nothing of a round whose checkpoint cannot be written', async () => {
     const { project, owner } = await newProject();
     const run = await repo.createRun({ projectId: project.id, spec: '{}', specHash: 'h', totalRounds: 2, status: 'training' });
-    const checkpoint: CheckpointRow = { runId: run.id, round: 1, weights: Uint8Array.of(1, 2, 3, 4), manifest: '[]', metrics: '{}', createdAt: new Date() };
+    const checkpoint: CheckpointRow = { runId: run.id, round: 1, weights: Uint8Array.of(1, 2, 3, 4), manifest: '[]', metrics: '{}', optimizerState: null, loopState: null, createdAt: new Date() };
     await repo.saveRound(null, checkpoint, []);
-    const round = { runId: run.id, number: 1, participants: 1, samples: 1, loss: 1, accuracy: 0, trainLoss: 0.5, startedAt: new Date(), finishedAt: new Date() };
+    const round = { ...roundStats, runId: run.id, number: 1, participants: 1, samples: 1, loss: 1, accuracy: 0, trainLoss: 0.5, startedAt: new Date(), finishedAt: new Date() };
     const contribution = { runId: run.id, round: 1, memberId: owner.id, samples: 1, computeMs: 1, backend: 'cpu' };
     await assert.rejects(repo.saveRound(round, checkpoint, [contribution]));
     assert.deepEqual(await repo.listRounds(run.id), []);

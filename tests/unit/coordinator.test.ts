@@ -20,6 +20,12 @@ function only<T extends Decision['type']>(decisions: Decision[], type: T): Extra
 
 const types = (decisions: Decision[]) => decisions.map((d) => d.type);
 
+/** The snapshot minus the round tally (checked by its own tests). */
+function withoutTally(c: Coordinator) {
+  const { tally: _tally, ...rest } = c.snapshot();
+  return rest;
+}
+
 /** A started coordinator with `ids` registered before start(), i.e. all in round 1. */
 function running(ids: string[], overrides: Partial<CoordinatorConfig> = {}): Coordinator {
   const c = make(overrides);
@@ -267,21 +273,21 @@ describe('Coordinator: leaving, joining and deadlines', () => {
 describe('Coordinator: snapshot', () => {
   test('snapshot() reflects phase, round, participants and updates received as the round goes on', () => {
     const c = make({ totalRounds: 2 });
-    assert.deepEqual(c.snapshot(), { phase: 'waiting', round: 1, participants: 0, received: 0, waitingReason: 'Waiting for a participant to connect' });
+    assert.deepEqual(withoutTally(c), { phase: 'waiting', round: 1, participants: 0, received: 0, waitingReason: 'Waiting for a participant to connect' });
 
     c.handle({ type: 'client_available', clientId: 'a' });
     c.handle({ type: 'client_available', clientId: 'b' });
     c.start();
-    assert.deepEqual(c.snapshot(), { phase: 'training', round: 1, participants: 2, received: 0, waitingReason: null });
+    assert.deepEqual(withoutTally(c), { phase: 'training', round: 1, participants: 2, received: 0, waitingReason: null });
 
     c.handle(update('a', 1, f32(1, 1)));
-    assert.deepEqual(c.snapshot(), { phase: 'training', round: 1, participants: 2, received: 1, waitingReason: null });
+    assert.deepEqual(withoutTally(c), { phase: 'training', round: 1, participants: 2, received: 1, waitingReason: null });
 
     c.handle(update('b', 1, f32(1, 1)));
-    assert.deepEqual(c.snapshot(), { phase: 'aggregating', round: 1, participants: 2, received: 2, waitingReason: null });
+    assert.deepEqual(withoutTally(c), { phase: 'aggregating', round: 1, participants: 2, received: 2, waitingReason: null });
 
     c.handle({ type: 'round_saved', round: 1 });
-    assert.deepEqual(c.snapshot(), { phase: 'training', round: 2, participants: 2, received: 0, waitingReason: null });
+    assert.deepEqual(withoutTally(c), { phase: 'training', round: 2, participants: 2, received: 0, waitingReason: null });
 
     c.handle(update('a', 2, f32(1, 1)));
     c.handle(update('b', 2, f32(1, 1)));
@@ -315,4 +321,77 @@ describe('Coordinator: snapshot', () => {
       assert.equal(snap.received, 0);
     },
   );
+});
+
+describe('Coordinator: sampling, completion, tallies and owner controls', () => {
+  test('samples a fraction of the available clients per round, at least minClients and at most maxClients', () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `c${i}`);
+    const half = running(ids, { fraction: 0.5 });
+    assert.equal(half.snapshot().participants, 5);
+    const capped = running(ids, { fraction: 1, maxClients: 3 });
+    assert.equal(capped.snapshot().participants, 3);
+    const floor = running(ids, { fraction: 0.01, minClients: 4 });
+    assert.equal(floor.snapshot().participants, 4);
+  });
+
+  test('the same sampler state samples the same participants, so a resumed run continues identically', () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `c${i}`);
+    const firstRound = (samplerState: number) => {
+      const c = make({ fraction: 0.25, samplerState });
+      for (const id of ids) c.handle({ type: 'client_available', clientId: id });
+      return { participants: only(c.start(), 'start_round').participants, after: c.samplerState };
+    };
+    const a = firstRound(7);
+    const b = firstRound(7);
+    assert.equal(a.participants.length, 3);
+    assert.deepEqual(a, b);
+    assert.notEqual(a.after, 7, 'sampling advances the state that the next checkpoint stores');
+  });
+
+  test('at the deadline, fewer updates than minCompletion requires runs the round again', () => {
+    const c = running(['a', 'b', 'c', 'd'], { minCompletion: 0.75 });
+    c.handle(update('a', 1, f32(1, 1)));
+    c.handle(update('b', 1, f32(1, 1)));
+    const decisions = c.handle({ type: 'deadline', round: 1 });
+    assert.deepEqual(only(decisions, 'start_round'), { type: 'start_round', round: 1, participants: ['a', 'b', 'c', 'd'] });
+  });
+
+  test('the round tally counts accepted, late, dropped and rejected updates', () => {
+    const c = running(['a', 'b', 'c', 'd']);
+    c.handle(update('a', 1, f32(1, 1)));
+    c.handle(update('x', 1, f32(1, 1)));
+    c.handle({ type: 'client_gone', clientId: 'b' });
+    const closed = only(c.handle({ type: 'deadline', round: 1 }), 'close_round');
+    assert.deepEqual(closed.tally, { participants: 4, accepted: 1, late: 2, dropped: 1, rejected: 1 });
+  });
+
+  test('pause abandons the open round, resume runs it again, stop ends the run', () => {
+    const c = running(['a', 'b']);
+    c.handle(update('a', 1, f32(1, 1)));
+    assert.deepEqual(c.handle({ type: 'pause' }), [{ type: 'paused' }]);
+    assert.equal(c.snapshot().phase, 'paused');
+    assert.equal(types(c.handle(update('b', 1, f32(1, 1))))[0], 'reject_update');
+    assert.deepEqual(c.handle({ type: 'client_available', clientId: 'c' }), []);
+    assert.deepEqual(only(c.handle({ type: 'resume' }), 'start_round'), { type: 'start_round', round: 1, participants: ['a', 'b', 'c'] });
+    assert.deepEqual(c.handle({ type: 'stop' }), [{ type: 'stopped' }]);
+    assert.equal(c.snapshot().phase, 'stopped');
+    assert.deepEqual(c.handle({ type: 'resume' }), []);
+    assert.equal(types(c.handle(update('a', 1, f32(1, 1))))[0], 'reject_update');
+  });
+
+  test('a pause asked for during aggregation takes effect once the round is saved', () => {
+    const c = running(['a']);
+    c.handle(update('a', 1, f32(1, 1)));
+    assert.deepEqual(c.handle({ type: 'pause' }), []);
+    assert.deepEqual(c.handle({ type: 'round_saved', round: 1 }), [{ type: 'paused' }]);
+    assert.equal(only(c.handle({ type: 'resume' }), 'start_round').round, 2);
+  });
+
+  test('a robust aggregator can be chosen: the median ignores one outlier', () => {
+    const c = running(['a', 'b', 'c'], { aggregator: { kind: 'median' } });
+    c.handle(update('a', 1, f32(1, 1)));
+    c.handle(update('b', 1, f32(2, 2)));
+    const closed = only(c.handle(update('c', 1, f32(1000, -1000))), 'close_round');
+    assert.deepEqual([...closed.meanDelta], [2, 1]);
+  });
 });

@@ -391,17 +391,15 @@ describe('countParams and canonicalJson', () => {
   });
 
   test('canonicalJson is the same whatever order the keys were written in', () => {
-    const reordered = {
-      rounds: DEFAULT_SPEC.rounds,
-      localEpochs: DEFAULT_SPEC.localEpochs,
-      batchSize: DEFAULT_SPEC.batchSize,
-      learningRate: DEFAULT_SPEC.learningRate,
-      optimizer: DEFAULT_SPEC.optimizer,
-      layers: DEFAULT_SPEC.layers.map((l) => ({ activation: l.activation, units: l.units, id: l.id })),
-      features: DEFAULT_SPEC.features,
-      dataset: { trainRatio: 0.8, seed: 42, noise: 0.1, samples: 800, name: 'spiral' },
-      specVersion: DEFAULT_SPEC.specVersion,
-    };
+    // The same spec with every object's keys written in reverse order.
+    const reverseKeys = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(reverseKeys)
+        : value && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reverseKeys(v)]))
+          : value;
+    const reordered = reverseKeys(DEFAULT_SPEC);
+    assert.notEqual(JSON.stringify(reordered), JSON.stringify(DEFAULT_SPEC));
     assert.equal(canonicalJson(reordered), canonicalJson(DEFAULT_SPEC));
     assert.equal(canonicalJson(readSpec(seeded()).spec), canonicalJson(DEFAULT_SPEC));
   });
