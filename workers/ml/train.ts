@@ -3,6 +3,7 @@ import type { ModelSpec } from '../../server/protocol/spec';
 import { manifestSize, type WeightsManifest } from '../../server/protocol/weights';
 import { datasetKey, datasetSplit, featurize, selectRows, shardIndices } from './datasets';
 import { assertManifestMatches, buildModel, makeOptimizer, readWeights, writeWeights, type Sequential, type TF } from './model';
+import { deriveSeed, mulberry32, permutation, type Rng } from './random';
 
 /** What a client trains in one round: the global weights and its shard of the training split. */
 export interface TrainTask {
@@ -95,7 +96,22 @@ function shardTensors(tf: TF, entry: TrainerCache, spec: ModelSpec, part: number
   return shard;
 }
 
-/** One FedAvg client round: train the global weights on this shard, return the delta and sample count. */
+/**
+ * One client round, by `spec.strategy.algorithm`:
+ * - 'fedavg' (McMahan et al. 2017): `localEpochs` epochs of minibatch training with the spec's
+ *   optimizer (model.fit); delta = local − global.
+ * - 'fedsgd' (the same paper's baseline): the gradient of the loss on ONE minibatch of `batchSize`
+ *   samples at the global weights; delta = −learningRate · gradient (a plain SGD step, whatever
+ *   `spec.optimizer` says), samples = the batch size used. The server's sample-weighted mean of these
+ *   deltas, applied by its optimizer, is FedSGD with lr = spec.learningRate.
+ * - 'fedprox' (Li et al. 2020): FedAvg's local training with (μ/2)·‖w − w_global‖² added to every
+ *   minibatch loss, μ = spec.strategy.proximalMu, in a custom loop (model.fit cannot add the term).
+ *
+ * FedSGD's minibatch and FedProx's shuffles come from a PRNG seeded by a hash of the global weights
+ * and the shard (see {@link roundRng}): TrainTask carries no round number, but the global weights
+ * change every round, so each round draws a fresh batch while a re-run of the same round (same
+ * weights, same shard) reproduces it exactly, whatever the client did before.
+ */
 export async function trainRound(tf: TF, task: TrainTask): Promise<TrainResult> {
   const start = performance.now();
   const { spec, manifest, weights, shard } = task;
@@ -106,22 +122,164 @@ export async function trainRound(tf: TF, task: TrainTask): Promise<TrainResult> 
     return { delta: new Float32Array(manifestSize(manifest)), samples: 0, trainLoss: null, computeMs: performance.now() - start };
   }
   writeWeights(tf, entry.model, manifest, weights);
-  // A fresh optimizer each round: Adam moments from an earlier round (maybe another shard) would
-  // make the update depend on this client's history rather than on the global weights alone.
+  const algorithm = spec.strategy?.algorithm ?? 'fedavg';
+  const shardData = { n: data.n, x: data.x, y: data.y };
+  const result =
+    algorithm === 'fedsgd'
+      ? fedSgdStep(tf, entry, task, shardData)
+      : algorithm === 'fedprox'
+        ? await fedProxTrain(tf, entry, task, shardData)
+        : await fedAvgTrain(entry, task, shardData);
+  return { ...result, computeMs: performance.now() - start };
+}
+
+type RoundOutput = Omit<TrainResult, 'computeMs'>;
+interface ShardData {
+  n: number;
+  x: tfjs.Tensor2D;
+  y: tfjs.Tensor2D;
+}
+
+/** NaN/Infinity cannot travel in the protocol's numbers; a non-finite delta tells the server anyway. */
+function finiteOrNull(value: number | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** A fresh optimizer each round: state from an earlier round (maybe another shard) would make the
+ * update depend on this client's history rather than on the global weights alone. */
+function freshOptimizer(tf: TF, entry: TrainerCache, spec: ModelSpec): tfjs.Optimizer {
   entry.optimizer.dispose();
   entry.optimizer = makeOptimizer(tf, spec);
   entry.model.optimizer = entry.optimizer;
+  return entry.optimizer;
+}
+
+/** local − global, from the model's current variables. */
+function deltaFromModel(model: Sequential, global: Float32Array): Float32Array {
+  const delta = readWeights(model).weights;
+  for (let i = 0; i < delta.length; i++) delta[i]! -= global[i]!;
+  return delta;
+}
+
+async function fedAvgTrain(entry: TrainerCache, task: TrainTask, data: ShardData): Promise<RoundOutput> {
+  const { spec, weights } = task;
+  freshOptimizer(entry.tf, entry, spec);
   const history = await entry.model.fit(data.x, data.y, {
     batchSize: spec.batchSize,
     epochs: spec.localEpochs,
     shuffle: true, // tfjs shuffles with Math.random: rounds are not bit-reproducible, which FedAvg tolerates
     verbose: 0,
   });
-  const delta = readWeights(entry.model).weights;
-  for (let i = 0; i < delta.length; i++) delta[i]! -= weights[i]!;
   const losses = history.history.loss ?? [];
-  const last = losses[losses.length - 1];
-  // NaN/Infinity cannot travel in the protocol's numbers; the non-finite delta tells the server anyway.
-  const trainLoss = typeof last === 'number' && Number.isFinite(last) ? last : null;
-  return { delta, samples: data.n, trainLoss, computeMs: performance.now() - start };
+  return { delta: deltaFromModel(entry.model, weights), samples: data.n, trainLoss: finiteOrNull(losses[losses.length - 1] as number | undefined) };
+}
+
+/**
+ * PRNG for this round's minibatch choices: seeded by FNV-1a over the global weights' bits, the
+ * shard and the algorithm. Hashing costs one pass over the weights (≈1 ms per million values).
+ */
+function roundRng(weights: Float32Array, shard: TrainTask['shard'], label: string): Rng {
+  const bits = new Uint32Array(weights.buffer, weights.byteOffset, weights.length);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bits.length; i++) h = Math.imul(h ^ bits[i]!, 0x01000193);
+  return mulberry32(deriveSeed(h >>> 0, `${label}:${shard.part}/${shard.parts}`));
+}
+
+/** The model's variables (manifest order), as the tf.Variables gradients are taken for. */
+function modelVariables(model: Sequential): tfjs.Variable[] {
+  return model.weights.map((w) => w.read() as tfjs.Variable);
+}
+
+/** Mean binary cross-entropy exactly as model.fit computes it (Keras' clipped-logit form). */
+function batchLoss(tf: TF, model: Sequential, x: tfjs.Tensor, y: tfjs.Tensor): tfjs.Scalar {
+  const p = model.apply(x, { training: true }) as tfjs.Tensor;
+  return tf.mean(tf.metrics.binaryCrossentropy(y, p)) as tfjs.Scalar;
+}
+
+function fedSgdStep(tf: TF, entry: TrainerCache, task: TrainTask, data: ShardData): RoundOutput {
+  const { spec, weights, shard } = task;
+  const size = Math.min(spec.batchSize, data.n);
+  const variables = modelVariables(entry.model);
+  const lr = spec.learningRate;
+  const delta = new Float32Array(weights.length);
+  const lossValue = tf.tidy(() => {
+    let x: tfjs.Tensor = data.x;
+    let y: tfjs.Tensor = data.y;
+    if (size < data.n) {
+      // The first `size` rows of a seeded permutation: distinct rows, uniformly drawn.
+      const order = permutation(data.n, roundRng(weights, shard, 'fedsgd')).subarray(0, size);
+      const rows = tf.tensor1d(Int32Array.from(order), 'int32');
+      x = tf.gather(data.x, rows);
+      y = tf.gather(data.y, rows);
+    }
+    const { value, grads } = tf.variableGrads(() => batchLoss(tf, entry.model, x, y), variables);
+    // Read while the gradients are alive: a backend may hand out its own storage.
+    let offset = 0;
+    for (const v of variables) {
+      const g = grads[v.name]!.dataSync();
+      for (let i = 0; i < g.length; i++) delta[offset + i] = -lr * g[i]!;
+      offset += g.length;
+    }
+    return value.dataSync()[0];
+  });
+  return { delta, samples: size, trainLoss: finiteOrNull(lossValue) };
+}
+
+async function fedProxTrain(tf: TF, entry: TrainerCache, task: TrainTask, data: ShardData): Promise<RoundOutput> {
+  const { spec, weights, shard } = task;
+  const optimizer = freshOptimizer(tf, entry, spec);
+  const mu = spec.strategy.proximalMu;
+  const variables = modelVariables(entry.model);
+  // The global weights, frozen for the round: the anchor of the proximal term.
+  const anchors = mu > 0 ? variables.map((v) => v.clone()) : [];
+  const rng = roundRng(weights, shard, 'fedprox');
+  const n = data.n;
+  const batchSize = Math.min(spec.batchSize, n);
+  let lastEpochLoss: number | undefined;
+  try {
+    for (let epoch = 0; epoch < spec.localEpochs; epoch++) {
+      const last = epoch === spec.localEpochs - 1;
+      // Shuffle once per epoch (one gather), then slice contiguous minibatches, as model.fit does.
+      const [xs, ys] = tf.tidy(() => {
+        const rows = tf.tensor1d(Int32Array.from(permutation(n, rng)), 'int32');
+        return [tf.gather(data.x, rows), tf.gather(data.y, rows)];
+      });
+      // Sample-weighted sum of the last epoch's data losses, kept on the backend: one read per round.
+      let lossSum: tfjs.Scalar | null = null;
+      try {
+        for (let begin = 0; begin < n; begin += batchSize) {
+          const size = Math.min(batchSize, n - begin);
+          tf.tidy(() => {
+            const xb = xs.slice([begin, 0], [size, -1]);
+            const yb = ys.slice([begin, 0], [size, -1]);
+            let dataLoss: tfjs.Scalar | null = null;
+            const { grads } = tf.variableGrads(() => {
+              const loss = batchLoss(tf, entry.model, xb, yb);
+              if (last) dataLoss = tf.keep(loss);
+              return loss;
+            }, variables);
+            // ∇ of (μ/2)·‖w − w_global‖² is μ·(w − w_global): added in closed form rather than taped.
+            if (mu > 0) variables.forEach((v, i) => (grads[v.name] = grads[v.name]!.add(v.sub(anchors[i]!).mul(mu))));
+            optimizer.applyGradients(grads);
+            if (dataLoss) {
+              // Kept tensors escape every tidy: this one is freed by hand once folded in.
+              const weighted = (dataLoss as tfjs.Scalar).mul(size) as tfjs.Scalar;
+              (dataLoss as tfjs.Scalar).dispose();
+              const next: tfjs.Scalar = lossSum ? (lossSum.add(weighted) as tfjs.Scalar) : weighted;
+              lossSum?.dispose();
+              lossSum = tf.keep(next);
+            }
+          });
+        }
+        if (last && lossSum) lastEpochLoss = (await (lossSum as tfjs.Scalar).data())[0]! / n;
+      } finally {
+        xs.dispose();
+        ys.dispose();
+        (lossSum as tfjs.Scalar | null)?.dispose();
+      }
+    }
+  } finally {
+    for (const anchor of anchors) anchor.dispose();
+  }
+  return { delta: deltaFromModel(entry.model, weights), samples: n, trainLoss: finiteOrNull(lastEpochLoss) };
 }
