@@ -10,6 +10,7 @@ import { createApi } from './http/api';
 import type { Logger } from './log';
 import { ProjectService } from './projects';
 import { TrainingService } from './training/service';
+import { closeModelThread } from './training/run-model';
 import { serveVendor } from './vendor';
 
 /** Largest socket.io message: 1M float32 parameters plus framing. */
@@ -106,6 +107,7 @@ export function createServer(deps: ServerDeps): CotrainServer {
     },
     async close() {
       training.close();
+      await closeModelThread();
       await collab.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       http.closeAllConnections?.();

@@ -1,0 +1,33 @@
+/**
+ * Runs inside a worker thread: the server's TensorFlow.js work (initial weights, held-out
+ * evaluation), so model math never stalls the event loop that serves sockets and Yjs.
+ */
+import { parentPort } from 'node:worker_threads';
+import { initialWeights } from '../../workers/ml/model';
+import { evaluate } from '../../workers/ml/evaluate';
+import { loadNodeTf } from '../../workers/ml/node-tf';
+import type { ModelSpec, WeightsManifest } from '../protocol';
+
+export type ModelJob =
+  | { id: number; kind: 'init'; spec: ModelSpec }
+  | { id: number; kind: 'evaluate'; spec: ModelSpec; manifest: WeightsManifest; weights: Float32Array };
+
+export type ModelJobResult =
+  | { id: number; ok: true; manifest?: WeightsManifest; weights?: Float32Array; loss?: number; accuracy?: number }
+  | { id: number; ok: false; error: string };
+
+const tfReady = loadNodeTf('cpu');
+
+parentPort?.on('message', (job: ModelJob) => {
+  void (async (): Promise<ModelJobResult> => {
+    const tf = await tfReady;
+    if (job.kind === 'init') {
+      const { manifest, weights } = initialWeights(tf, job.spec, job.spec.dataset.seed);
+      return { id: job.id, ok: true, manifest, weights };
+    }
+    const { loss, accuracy } = await evaluate(tf, job.spec, job.manifest, job.weights);
+    return { id: job.id, ok: true, loss, accuracy };
+  })()
+    .catch((error: unknown): ModelJobResult => ({ id: job.id, ok: false, error: error instanceof Error ? error.message : String(error) }))
+    .then((result) => parentPort?.postMessage(result, result.ok && result.weights ? [result.weights.buffer as ArrayBuffer] : []));
+});
