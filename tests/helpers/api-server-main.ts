@@ -2,6 +2,7 @@
  * The real server composition without Next.js pages, as a standalone process, for tests that
  * must kill the server (SIGKILL) and start it again on the same database. Prints "READY <port>".
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { applyMigrations } from '../../server/db/migrate';
 import { createRepository } from '../../server/db/prisma-repository';
 import { createServer } from '../../server/app';
@@ -14,3 +15,13 @@ const repo = await createRepository(dbUrl);
 const server = createServer({ repo, log: createLogger(process.env.LOG_LEVEL ?? 'warn') });
 const port = await server.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
 process.stdout.write(`READY ${port}\n`);
+
+// Benchmarks read the server's event-loop delay: SIGUSR2 prints it (ms) as one JSON line.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+process.on('SIGUSR2', () => {
+  process.stdout.write(
+    `LOOP ${JSON.stringify({ p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6, rssMb: process.memoryUsage().rss / 2 ** 20 })}\n`,
+  );
+  loopDelay.reset();
+});

@@ -1,0 +1,55 @@
+/**
+ * `npm run bench`: runs every benchmark, prints one table and writes bench/results/latest.json as
+ * nested objects ({"aggregate": {"ratio_vs_raw_pass": …}, …}). Ratios are measured within one run
+ * so they hold on a noisy machine. `npm run bench -- aggregate wire` runs a subset.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchAggregate } from './aggregate';
+import { benchClient } from './client';
+import { benchRound } from './round';
+import { benchServer } from './server';
+import { benchWire } from './wire';
+
+const SUITES: Record<string, () => Promise<Record<string, number>>> = {
+  aggregate: () => benchAggregate(),
+  round: () => benchRound(),
+  server: () => benchServer(),
+  wire: () => benchWire(),
+  client: () => benchClient(),
+};
+
+const requested = process.argv.slice(2).filter((name) => name in SUITES);
+const names = requested.length > 0 ? requested : Object.keys(SUITES);
+const results: Record<string, Record<string, number>> = {};
+for (const name of names) {
+  const started = Date.now();
+  process.stderr.write(`[bench] ${name}…\n`);
+  results[name] = await SUITES[name]!();
+  process.stderr.write(`[bench] ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+// `round.socket_overhead_ms_8_clients` and `server.event_loop_p99_ms` are the names the goals use.
+if (results.server) {
+  const { socket_overhead_ms_8_clients, round_ms_8_clients, ...server } = results.server;
+  results.round = { ...results.round, socket_overhead_ms_8_clients: socket_overhead_ms_8_clients!, round_ms_8_clients: round_ms_8_clients! };
+  results.server = server;
+}
+
+const rows = Object.entries(results).flatMap(([suite, values]) =>
+  Object.entries(values).map(([key, value]) => ({ metric: `${suite}.${key}`, value: Number.isInteger(value) ? value : Number(value.toPrecision(4)) })),
+);
+console.table(rows);
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = path.join(root, 'bench', 'results');
+mkdirSync(outDir, { recursive: true });
+const report = {
+  ...results,
+  meta: { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', loadavg: os.loadavg() },
+};
+writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+console.log(`wrote ${path.relative(root, path.join(outDir, 'latest.json'))}`);
+process.exit(0);
