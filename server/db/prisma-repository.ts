@@ -307,7 +307,7 @@ function asRole(role: string): Role {
   throw new Error(`Unknown member role in database: ${role}`);
 }
 
-const RUN_STATUSES: readonly string[] = ['waiting', 'training', 'finished', 'stopped', 'failed'] satisfies RunStatusDb[];
+const RUN_STATUSES: readonly string[] = ['waiting', 'training', 'paused', 'finished', 'stopped', 'failed'] satisfies RunStatusDb[];
 
 function toRun(row: Omit<RunRow, 'status'> & { status: string }): RunRow {
   if (!RUN_STATUSES.includes(row.status)) throw new Error(`Unknown run status in database: ${row.status}`);

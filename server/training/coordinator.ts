@@ -33,6 +33,8 @@ export type CoordinatorEvent =
   | { type: 'deadline'; round: number }
   /** The shell has applied, evaluated and saved the round that `close_round` handed it. */
   | { type: 'round_saved'; round: number }
+  /** The shell refused a client's update before decoding it (bad encoding, length or values). */
+  | { type: 'update_refused'; clientId: string }
   /** Owner controls: pause abandons the open round (it runs again on resume); stop ends the run. */
   | { type: 'pause' }
   | { type: 'resume' }
@@ -147,6 +149,9 @@ export class Coordinator {
         }
         this.phase = 'waiting';
         return this.maybeStartRound();
+      case 'update_refused':
+        if (this.phase === 'training') this.tally.rejected += 1;
+        return [];
       case 'pause':
         return this.pause();
       case 'resume':

@@ -152,10 +152,14 @@ export class TrainingRoom {
     if (!client) return;
     if (!run || run.row.id !== message.runId) return this.reject(client, 'stale_update', 'That run is not active.');
     const encoding = run.spec.encoding ?? 'float32';
-    if (message.encoding !== encoding) return this.reject(client, 'bad_update', `This run takes ${encoding} updates, not ${message.encoding}.`);
     run.bytesIn += message.delta.byteLength;
+    const refuse = (reason: string) => {
+      void this.execute(run.coordinator.handle({ type: 'update_refused', clientId }));
+      this.reject(client, 'bad_update', reason);
+    };
+    if (message.encoding !== encoding) return refuse(`This run takes ${encoding} updates, not ${message.encoding}.`);
     const decoded = decodeVector(message.delta, run.manifest, encoding);
-    if (!decoded.ok) return this.reject(client, decoded.code, decoded.reason);
+    if (!decoded.ok) return refuse(decoded.reason);
     const delta = decoded.values;
     void this.execute(
       run.coordinator.handle({
