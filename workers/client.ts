@@ -9,27 +9,13 @@ import {
   type Backend,
   type ClientMessage,
   type ModelMessage,
-  type ModelSpec,
   type ServerMessage,
   type SocketAuth,
-  type WeightsManifest,
 } from '../server/protocol';
 
-/** What a client trains in one round. */
-export interface TrainTask {
-  spec: ModelSpec;
-  manifest: WeightsManifest;
-  weights: Float32Array;
-  shard: { part: number; parts: number };
-}
-
-/** What a client sends back for one round. */
-export interface TrainResult {
-  delta: Float32Array;
-  samples: number;
-  trainLoss: number | null;
-  computeMs: number;
-}
+// Type-only: the protocol client never loads TensorFlow.js itself; `train` is injected.
+import type { TrainResult, TrainTask } from './ml/train';
+export type { TrainResult, TrainTask };
 
 export interface TrainingClientOptions {
   /** Server origin ("" or undefined in a browser = same origin). */
