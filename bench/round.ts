@@ -7,17 +7,19 @@ import { Coordinator, type Decision } from '../server/training/coordinator';
 
 const PARAMS = 100_000;
 const CLIENTS = 50;
+/** Rounds run before timing: V8 and WebAssembly tier up their code over the first ~20 rounds. */
+const WARMUP = 20;
 
 export async function benchRound(options: { rounds?: number } = {}): Promise<Record<string, number>> {
   const rounds = options.rounds ?? 60;
   const ids = Array.from({ length: CLIENTS }, (_, i) => `client-${i}`);
   const deltas = ids.map((_, i) => new Float32Array(PARAMS).map((_, j) => Math.sin(i * 31 + j) * 1e-3));
-  const coordinator = new Coordinator({ runId: 'bench', totalRounds: rounds + 5, paramCount: PARAMS, lastRound: 0, minClients: 1 });
+  const coordinator = new Coordinator({ runId: 'bench', totalRounds: rounds + WARMUP, paramCount: PARAMS, lastRound: 0, minClients: 1 });
   for (const clientId of ids) coordinator.handle({ type: 'client_available', clientId });
 
   const times: number[] = [];
   let decisions: Decision[] = coordinator.start();
-  for (let r = 0; r < rounds + 5; r++) {
+  for (let r = 0; r < rounds + WARMUP; r++) {
     const start = decisions.find((d): d is Extract<Decision, { type: 'start_round' }> => d.type === 'start_round');
     if (!start) throw new Error(`round did not start: ${JSON.stringify(decisions.map((d) => d.type))}`);
     const began = performance.now();
@@ -29,7 +31,7 @@ export async function benchRound(options: { rounds?: number } = {}): Promise<Rec
     });
     if (!closed) throw new Error('round did not close');
     decisions = coordinator.handle({ type: 'round_saved', round: start.round });
-    if (r >= 5) times.push(performance.now() - began); // the first rounds warm up the JIT and WASM tiers
+    if (r >= WARMUP) times.push(performance.now() - began);
   }
   times.sort((a, b) => a - b);
   return {
