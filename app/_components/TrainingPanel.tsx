@@ -12,6 +12,8 @@ const T = {
   title: 'Training',
   train: 'Train',
   starting: 'Starting…',
+  controls: { pause: 'Pause', resume: 'Resume', stop: 'Stop' },
+  controlsLabel: 'Run controls',
   status: { none: 'Not started', waiting: 'Waiting', training: 'Training', paused: 'Paused', finished: 'Finished', stopped: 'Stopped', failed: 'Failed' } satisfies Record<RunStatus | 'none', string>,
   round: (r: number, n: number) => `Round ${r} / ${n}`,
   updates: (got: number, of: number) => `${got} of ${of} update${of === 1 ? '' : 's'} received this round`,
@@ -89,6 +91,19 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
           ? T.reasons.active
           : null;
 
+  async function control(action: 'pause' | 'resume' | 'stop') {
+    if (!run) return;
+    setPending(true);
+    setError(null);
+    try {
+      await api.controlRun(slug, run.runId, action);
+    } catch (err) {
+      setError({ message: errorMessage(err), details: [] });
+    } finally {
+      setPending(false);
+    }
+  }
+
   async function start() {
     setPending(true);
     setError(null);
@@ -115,7 +130,23 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
             {T.status[status]}
           </span>
         </div>
-        {isOwner && (
+        {isOwner && isActive(run) && (
+          <div className="flex gap-2" role="group" aria-label={T.controlsLabel}>
+            {run?.status === 'paused' ? (
+              <button type="button" data-testid="resume-button" className={cx(ui.button, ui.secondary)} disabled={pending} onClick={() => void control('resume')}>
+                ▶ {T.controls.resume}
+              </button>
+            ) : (
+              <button type="button" data-testid="pause-button" className={cx(ui.button, ui.secondary)} disabled={pending} onClick={() => void control('pause')}>
+                ❚❚ {T.controls.pause}
+              </button>
+            )}
+            <button type="button" data-testid="stop-button" className={cx(ui.button, ui.secondary)} disabled={pending} onClick={() => void control('stop')}>
+              ■ {T.controls.stop}
+            </button>
+          </div>
+        )}
+        {isOwner && !isActive(run) && (
           <button
             type="button"
             data-testid="train-button"
@@ -128,7 +159,7 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
           </button>
         )}
       </div>
-      {reason && (isOwner || !run) && (
+      {reason && (isOwner || !run) && !(isOwner && isActive(run)) && (
         <p id="train-reason" data-testid="train-disabled-reason" className={cx(ui.hint, 'mt-2')}>
           {isOwner ? reason : T.noRunHintMember}
         </p>

@@ -120,6 +120,9 @@ export const api = {
   session: (slug: string, token: string) =>
     request('POST', `/api/projects/${enc(slug)}/session`, z.object({ slug: z.string(), member: memberSchema }), {}, { authorization: `Bearer ${token}` }),
   run: (slug: string, runId: string) => request('GET', `/api/projects/${enc(slug)}/runs/${enc(runId)}`, runDetailResponse),
+  /** Owner controls for the active run. */
+  controlRun: (slug: string, runId: string, action: 'pause' | 'resume' | 'stop') =>
+    request('POST', `/api/projects/${enc(slug)}/runs/${enc(runId)}/${action}`, z.object({ runId: z.string(), action: z.string() }), {}),
 };
 
 /** A readable message for any thrown value. */

@@ -46,12 +46,13 @@ describe('the whole chain in two real browsers', () => {
 
   after(async () => {
     await browser?.close();
+    if (process.env.E2E_DUMP_LOG) console.error(server?.output());
     await server?.stop();
     server?.cleanup();
     rmSync(profileDir, { recursive: true, force: true });
   });
 
-  test('create, join, co-edit, train 5 rounds together, and every checkpoint is saved', { timeout: 300_000 }, async () => {
+  test('create, join, co-edit, train 5 rounds together (with a pause), and every checkpoint is saved', { timeout: 300_000 }, async () => {
     const owner = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     const member = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     for (const page of [owner, member]) page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
@@ -99,8 +100,18 @@ describe('the whole chain in two real browsers', () => {
     const train = owner.getByTestId('train-button');
     await train.click();
 
-    await owner.getByTestId('round-indicator').getByText(/Round [1-5] \/ 5/).waitFor({ timeout: 60_000 });
+    // Pause early, so the run is still going when the click lands.
+    await owner.getByTestId('round-indicator').getByText(/Round [12] \/ 5/).waitFor({ timeout: 60_000 });
     await shot(owner, '04-training');
+
+    // The owner pauses (both browsers see it), then resumes.
+    await owner.getByTestId('pause-button').click();
+    for (const page of [owner, member]) {
+      await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.getAttribute('data-status') === 'paused', null, { timeout: 15_000 });
+    }
+    assert.equal(await member.getByTestId('pause-button').count(), 0, 'members get no run controls');
+    await shot(owner, '04b-paused');
+    await owner.getByTestId('resume-button').click();
     for (const page of [owner, member]) {
       await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.getAttribute('data-status') === 'finished', null, { timeout: 240_000 });
     }
