@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { killBots, startBots } from '../helpers/bots-process';
 import { setScalar } from '../../server/protocol/spec-doc';
 import { connectHeadless } from '../../workers/headless';
 import type { RoundMetrics, RunState } from '../../server/protocol';
@@ -37,34 +37,8 @@ function observe(t: TestServer, slug: string, token: string) {
   return { state: () => last, maxParticipants: () => maxParticipants, close: () => client.close() };
 }
 
-const children = new Set<ChildProcess>();
-
 /** `npm run bots` as a child process. */
-function bots(t: TestServer, joinCode: string, extra: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/bots.ts', '--url', t.url, '--code', joinCode, ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
-  );
-  return {
-    exited,
-    stderr: () => stderr,
-    lines: () =>
-      stdout
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
+const bots = (t: TestServer, joinCode: string, extra: string[]) => startBots(t.url, joinCode, extra);
 
 async function roundMetrics(t: TestServer, runId: string): Promise<RoundMetrics[]> {
   const checkpoints = await t.repo.listCheckpoints(runId);
@@ -77,7 +51,7 @@ describe('npm run bots with stragglers and drop-outs', () => {
     t = await startTestServer({ roundDeadlineMs: DEADLINE_MS });
   });
   after(async () => {
-    for (const child of children) child.kill('SIGKILL');
+    killBots();
     await t.close();
   });
 

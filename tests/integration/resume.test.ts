@@ -6,6 +6,7 @@ import { createRepository } from '../../server/db/prisma-repository';
 import { api, tempDatabase, waitFor } from '../helpers/server';
 import { freePort } from '../helpers/process-server';
 import { createShapedProject, observe } from '../helpers/clients';
+import { killBots, startBots } from '../helpers/bots-process';
 
 const children = new Set<ChildProcess>();
 
@@ -47,32 +48,6 @@ function startServer(dbUrl: string, port: number) {
   };
 }
 
-/** `npm run bots` as a child process. */
-function startBots(url: string, joinCode: string, extra: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/bots.ts', '--url', url, '--code', joinCode, ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
-  );
-  return {
-    exited,
-    stderr: () => stderr,
-    lines: () =>
-      stdout
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as { client: string; runId: string; round: number }),
-  };
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
@@ -86,6 +61,7 @@ describe('training survives a server crash', () => {
   const cleanups: (() => void)[] = [];
   after(() => {
     for (const child of children) child.kill('SIGKILL');
+    killBots();
     for (const cleanup of cleanups) cleanup();
   });
 
