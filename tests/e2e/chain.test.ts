@@ -46,6 +46,7 @@ describe('the whole chain in two real browsers', () => {
 
   after(async () => {
     await browser?.close();
+    // The server's log, for diagnosing a failure (set E2E_DUMP_LOG=1).
     if (process.env.E2E_DUMP_LOG) console.error(server?.output());
     await server?.stop();
     server?.cleanup();
@@ -91,6 +92,9 @@ describe('the whole chain in two real browsers', () => {
     await owner.waitForFunction(() => (document.querySelector('[data-field="rounds"]') as HTMLInputElement | null)?.value === '5', null, { timeout: 1000 });
     await editField(owner, 'dataset.samples', '400');
     await member.waitForFunction(() => (document.querySelector('[data-field="dataset.samples"]') as HTMLInputElement | null)?.value === '400', null, { timeout: 1000 });
+    // More local epochs make each round last long enough to pause the run mid-way.
+    await editField(owner, 'localEpochs', '8');
+    await member.waitForFunction(() => (document.querySelector('[data-field="localEpochs"]') as HTMLInputElement | null)?.value === '8', null, { timeout: 1000 });
     await shot(owner, '02-owner-spec');
     await shot(member, '03-member-spec');
 
@@ -100,18 +104,24 @@ describe('the whole chain in two real browsers', () => {
     const train = owner.getByTestId('train-button');
     await train.click();
 
-    // Pause early, so the run is still going when the click lands.
-    await owner.getByTestId('round-indicator').getByText(/Round [12] \/ 5/).waitFor({ timeout: 60_000 });
-    await shot(owner, '04-training');
-
-    // The owner pauses (both browsers see it), then resumes.
-    await owner.getByTestId('pause-button').click();
+    // Pause as soon as the controls appear: small runs finish within seconds.
+    const [paused] = await Promise.all([
+      owner.waitForResponse((r) => r.url().endsWith('/pause') && r.request().method() === 'POST', { timeout: 15_000 }),
+      owner.getByTestId('pause-button').click(),
+    ]);
+    assert.equal(paused.status(), 202, `pause answered ${paused.status()}: ${await paused.text()}`);
     for (const page of [owner, member]) {
       await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.getAttribute('data-status') === 'paused', null, { timeout: 15_000 });
     }
     assert.equal(await member.getByTestId('pause-button').count(), 0, 'members get no run controls');
     await shot(owner, '04b-paused');
-    await owner.getByTestId('resume-button').click();
+    const [resumed] = await Promise.all([
+      owner.waitForResponse((r) => r.url().endsWith('/resume') && r.request().method() === 'POST', { timeout: 15_000 }),
+      owner.getByTestId('resume-button').click(),
+    ]);
+    assert.equal(resumed.status(), 202, `resume answered ${resumed.status()}: ${await resumed.text()}`);
+    await owner.getByTestId('round-indicator').getByText(/Round [1-5] \/ 5/).waitFor({ timeout: 60_000 });
+    await shot(owner, '04-training');
     for (const page of [owner, member]) {
       await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.getAttribute('data-status') === 'finished', null, { timeout: 240_000 });
     }
