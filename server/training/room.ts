@@ -113,8 +113,10 @@ export class TrainingRoom {
     this.run = { ...input, coordinator, optimizer, roundStartedAt: new Date(), deadline: null, status, bytesIn: 0, bytesOut: 0 };
     for (const client of this.clients.values()) if (client.contribute) coordinator.handle({ type: 'client_available', clientId: client.clientId });
     if (status === 'paused') {
+      // Pause before starting, so no round is sampled (the sampler state stays as saved).
+      const decisions = coordinator.handle({ type: 'pause' });
       coordinator.start();
-      void this.execute(coordinator.handle({ type: 'pause' }));
+      void this.execute(decisions);
     } else void this.execute(coordinator.start());
     this.broadcastState();
   }
