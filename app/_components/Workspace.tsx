@@ -1,6 +1,6 @@
 'use client';
 
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type ProjectInfo, type Ticket } from '@/app/_lib/api';
 import { useCollab } from '@/app/_lib/useCollab';
 import { useSpec } from '@/app/_lib/useSpec';
@@ -23,8 +23,13 @@ export function Workspace({ slug, ticket }: { slug: string; ticket: Ticket }) {
   const training = useTraining(slug, true);
   const [info, setInfo] = useState<ProjectInfo | null>(null);
 
+  // Refreshes can overlap while rounds fly by: only the newest request's answer is shown.
+  const latestRefresh = useRef(0);
   const refreshInfo = useCallback(() => {
-    api.project(slug).then(setInfo, () => {
+    const seq = ++latestRefresh.current;
+    api.project(slug).then((next) => {
+      if (seq === latestRefresh.current) setInfo(next);
+    }, () => {
       // The header falls back to the slug; the next refresh tries again.
     });
   }, [slug]);
