@@ -63,7 +63,11 @@ export interface RoundTally {
 export type Decision =
   | { type: 'start_round'; round: number; participants: string[] }
   | { type: 'reject_update'; clientId: string; code: ErrorCode; message: string }
-  | { type: 'close_round'; round: number; meanDelta: Float32Array; samples: number; contributions: Contribution[]; tally: RoundTally }
+  /**
+   * Aggregate now: `aggregate` holds every accepted update, already folded in. The shell hands
+   * `aggregate.delta()` to the server optimizer, which streams a mean in without a separate pass.
+   */
+  | { type: 'close_round'; round: number; aggregate: Aggregator; samples: number; contributions: Contribution[]; tally: RoundTally }
   | { type: 'waiting'; reason: string }
   | { type: 'finished' }
   | { type: 'paused' }
@@ -260,7 +264,7 @@ export class Coordinator {
     this.phase = 'aggregating';
     const samples = this.contributions.reduce((sum, c) => sum + c.samples, 0);
     return [
-      { type: 'close_round', round: this.round, meanDelta: this.accumulator!.finalize(), samples, contributions: this.contributions, tally: { ...this.tally } },
+      { type: 'close_round', round: this.round, aggregate: this.accumulator!, samples, contributions: this.contributions, tally: { ...this.tally } },
     ];
   }
 }

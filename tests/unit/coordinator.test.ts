@@ -90,7 +90,7 @@ describe('Coordinator: closing rounds', () => {
     assert.equal(close.round, 1);
     assert.equal(close.samples, 40);
     // (10·1 + 30·4) / 40 = 3.25 ; (10·(−2) + 30·6) / 40 = 4
-    assert.deepEqual(close.meanDelta, f32(3.25, 4));
+    assert.deepEqual(close.aggregate.finalize(), f32(3.25, 4));
     assert.deepEqual(close.contributions, [
       { clientId: 'a', samples: 10, computeMs: 5, trainLoss: 0.5 },
       { clientId: 'b', samples: 30, computeMs: 5, trainLoss: 0.5 },
@@ -103,7 +103,7 @@ describe('Coordinator: closing rounds', () => {
     c.handle(update('a', 1, f32(2, 4, 0), 2));
     const close = only(c.handle(update('b', 1, f32(-1, 1, 0), 5)), 'close_round');
     // weights 2, 5, 1 (total 8): [(4 − 5 + 0)/8, (8 + 5 + 0)/8, (0 + 0 + 8)/8]
-    assert.deepEqual(close.meanDelta, f32(-0.125, 1.625, 1));
+    assert.deepEqual(close.aggregate.finalize(), f32(-0.125, 1.625, 1));
     assert.equal(close.samples, 8);
     assert.deepEqual(close.contributions.map((x) => x.clientId), ['c', 'a', 'b']);
   });
@@ -184,7 +184,7 @@ describe('Coordinator: leaving, joining and deadlines', () => {
     const decisions = c.handle({ type: 'client_gone', clientId: 'c' });
     assert.deepEqual(types(decisions), ['progress', 'close_round']);
     const close = only(decisions, 'close_round');
-    assert.deepEqual(close.meanDelta, f32(3, 1));
+    assert.deepEqual(close.aggregate.finalize(), f32(3, 1));
     assert.equal(close.samples, 20);
     assert.deepEqual(close.contributions.map((x) => x.clientId), ['a', 'b']);
   });
@@ -210,7 +210,7 @@ describe('Coordinator: leaving, joining and deadlines', () => {
     c.handle(update('c', 1, f32(3, -1), 12));
     const close = only(c.handle({ type: 'deadline', round: 1 }), 'close_round');
     // (4·1 + 12·3)/16 = 2.5 ; (4·3 + 12·(−1))/16 = 0
-    assert.deepEqual(close.meanDelta, f32(2.5, 0));
+    assert.deepEqual(close.aggregate.finalize(), f32(2.5, 0));
     assert.equal(close.samples, 16);
     // The straggler's late answer is stale now.
     assert.equal(only(c.handle(update('a', 1, f32(1, 1))), 'reject_update').code, 'stale_update');
@@ -392,6 +392,6 @@ describe('Coordinator: sampling, completion, tallies and owner controls', () => 
     c.handle(update('a', 1, f32(1, 1)));
     c.handle(update('b', 1, f32(2, 2)));
     const closed = only(c.handle(update('c', 1, f32(1000, -1000))), 'close_round');
-    assert.deepEqual([...closed.meanDelta], [2, 1]);
+    assert.deepEqual([...closed.aggregate.finalize()], [2, 1]);
   });
 });

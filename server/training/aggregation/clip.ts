@@ -1,3 +1,4 @@
+import type { DeltaSource } from './optimizer-kernel';
 import { checkUpdate, type Aggregator } from './types';
 
 /** Euclidean norm of a float32 vector, summed in float64. */
@@ -56,5 +57,9 @@ export class ClippedAggregator implements Aggregator {
 
   finalize(): Float32Array {
     return this.inner.finalize();
+  }
+
+  delta(): DeltaSource {
+    return this.inner.delta();
   }
 }

@@ -6,4 +6,8 @@ import type { Aggregator } from './types';
  * moment it arrives (WebAssembly SIMD for large models), so closing a round is one divide pass.
  * Nothing is buffered; the result does not depend on arrival order (see WeightedMeanAccumulator).
  */
-export class MeanAggregator extends WeightedMeanAccumulator implements Aggregator {}
+export class MeanAggregator extends WeightedMeanAccumulator implements Aggregator {
+  delta(): this {
+    return this;
+  }
+}

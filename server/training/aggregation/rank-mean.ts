@@ -69,6 +69,10 @@ export abstract class RankMeanAggregator implements Aggregator {
     const fast = this.useWasm ? reduceColumnsWasm(this.rows, this.size, from, to) : null;
     return fast ?? reduceColumns(this.rows, this.size, from, to);
   }
+
+  delta(): Float32Array {
+    return this.finalize();
+  }
 }
 
 /** The plain-loop reduce: per column, quickselect the ranks, then sum them in rank order. */

@@ -1,3 +1,5 @@
+import type { DeltaSource } from './optimizer-kernel';
+
 /**
  * The shape every aggregation strategy shares: fold in client updates as they arrive, then close
  * the round with one vector. Updates are float32 deltas (local − global), weighted by sample count.
@@ -13,6 +15,12 @@ export interface Aggregator {
   readonly totalWeight: number;
   /** The aggregate of everything added so far; all zeros when nothing with weight > 0 was added. */
   finalize(): Float32Array;
+  /**
+   * The aggregate as the server optimizer reads it: mean-style aggregators hand themselves over,
+   * so the optimizer streams the mean straight into its step (no separate finalize pass); the
+   * others return {@link finalize}'s vector.
+   */
+  delta(): DeltaSource;
 }
 
 /** Which robust (or plain) combination to use, and whether to clip each update's norm first. */
