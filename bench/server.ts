@@ -4,6 +4,9 @@
  * another: `socket_overhead_ms_8_clients` = round wall time (server's record) minus the clients'
  * summed compute in that round (the slowest client's compute, had each its own machine).
  * `event_loop_p99_ms` = the server's event-loop delay p99 over those rounds.
+ *
+ * BENCH_CPU_PROF=<dir> writes the server's CPU profiles (main thread and workers) there, to find
+ * what holds the event loop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,9 +32,10 @@ function lines(child: ChildProcess, onLine: (line: string) => void): void {
 export async function benchServer(options: { clients?: number; rounds?: number } = {}): Promise<Record<string, number>> {
   const clients = options.clients ?? 8;
   const rounds = options.rounds ?? 12;
+  const profileDir = process.env.BENCH_CPU_PROF;
   const dir = mkdtempSync(path.join(tmpdir(), 'cotrain-bench-'));
   const dbUrl = `file:${path.join(dir, 'bench.db')}`;
-  const server = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/api-server-main.ts'], { env: { ...process.env, DATABASE_URL: dbUrl }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=500'] : []), '--import', 'tsx', 'tests/helpers/api-server-main.ts'], { env: { ...process.env, DATABASE_URL: dbUrl }, stdio: ['ignore', 'pipe', 'inherit'] });
   let loop: { p50: number; p99: number; max: number; rssMb: number } | null = null;
   const port = await new Promise<number>((resolve) =>
     lines(server, (line) => {
@@ -89,7 +93,7 @@ export async function benchServer(options: { clients?: number; rounds?: number }
     };
   } finally {
     bots?.kill('SIGKILL');
-    server.kill('SIGKILL');
+    server.kill(profileDir ? 'SIGTERM' : 'SIGKILL'); // SIGTERM exits cleanly, which writes the profile
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,7 @@ import next from 'next';
 import { readEnv } from './env';
 import { createLogger } from './log';
 import { applyMigrations } from './db/migrate';
-import { createRepository } from './db/prisma-repository';
+import { createThreadedRepository } from './db/threaded-repository';
 import { createServer } from './app';
 import { seedDemo } from './seed';
 
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
 
   const { applied } = await applyMigrations(env.DATABASE_URL);
   if (applied.length > 0) log.info({ applied }, 'database migrated');
-  const repo = await createRepository(env.DATABASE_URL);
+  const repo = await createThreadedRepository(env.DATABASE_URL);
 
   // Next gets its own emitter as "httpServer" so it never sees (and never closes) upgrades
   // that belong to socket.io or Yjs; we forward only /_next/ (dev HMR) to it.

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { canonicalJson, type ModelSpec, type WeightsManifest } from '../protocol';
+import { startTsWorker } from '../threads';
 import type { ModelJob, ModelJobResult } from './model-worker';
 
 /**
@@ -33,10 +34,7 @@ class ModelThread {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    // Worker threads do not inherit this process's TypeScript loader, so register tsx first.
-    const entry = new URL('./model-worker.ts', import.meta.url).href;
-    const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
-    const worker = new Worker(bootstrap, { eval: true });
+    const worker = startTsWorker(new URL('./model-worker.ts', import.meta.url));
     worker.on('message', (result: ModelJobResult) => {
       this.pending.get(result.id)?.resolve(result);
       this.pending.delete(result.id);

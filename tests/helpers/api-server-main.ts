@@ -4,14 +4,14 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { applyMigrations } from '../../server/db/migrate';
-import { createRepository } from '../../server/db/prisma-repository';
+import { createThreadedRepository } from '../../server/db/threaded-repository';
 import { createServer } from '../../server/app';
 import { createLogger } from '../../server/log';
 
 const dbUrl = process.env.DATABASE_URL;
 if (!dbUrl) throw new Error('DATABASE_URL is required');
 await applyMigrations(dbUrl);
-const repo = await createRepository(dbUrl);
+const repo = await createThreadedRepository(dbUrl);
 const server = createServer({ repo, log: createLogger(process.env.LOG_LEVEL ?? 'warn') });
 const port = await server.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
 process.stdout.write(`READY ${port}\n`);
@@ -25,3 +25,5 @@ process.on('SIGUSR2', () => {
   );
   loopDelay.reset();
 });
+// A clean exit on SIGTERM (tests use SIGKILL to crash it): lets --cpu-prof write its profile.
+process.on('SIGTERM', () => process.exit(0));

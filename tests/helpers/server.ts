@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { applyMigrations } from '../../server/db/migrate';
-import { createRepository } from '../../server/db/prisma-repository';
+import { createThreadedRepository } from '../../server/db/threaded-repository';
 import { createServer, type CotrainServer } from '../../server/app';
 import { createLogger } from '../../server/log';
 import type { Repository } from '../../server/db/repository';
@@ -27,7 +27,7 @@ export async function tempDatabase(): Promise<{ dbUrl: string; dir: string }> {
 /** The real server (API, socket.io, Yjs; no Next pages) on a free port over a real database. */
 export async function startTestServer(options: { dbUrl?: string; roundDeadlineMs?: number } = {}): Promise<TestServer> {
   const db = options.dbUrl ? { dbUrl: options.dbUrl, dir: null } : await tempDatabase();
-  const repo = await createRepository(db.dbUrl);
+  const repo = await createThreadedRepository(db.dbUrl);
   const server = createServer({ repo, log: createLogger(process.env.TEST_LOG_LEVEL ?? 'warn'), roundDeadlineMs: options.roundDeadlineMs });
   const port = await server.listen(0, '127.0.0.1');
   return {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { applyMigrations, migrationNames } from '../../server/db/migrate';
 import { createRepository, databaseKind } from '../../server/db/prisma-repository';
 import type { CheckpointRow, Repository } from '../../server/db/repository';
+import { createThreadedRepository } from '../../server/db/threaded-repository';
 import { findPostgres, freshSchema, requireServices } from '../helpers/postgres';
 
 const ONE_DAY = 24 * 3600 * 1000;
@@ -22,7 +23,7 @@ let counter = 0;
 const unique = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${(counter += 1)}-${randomBytes(3).toString('hex')}`;
 
 /** The behaviour every backend must show. `open` prepares an empty database and returns its URL and a cleanup. */
-function repositorySuite(open: () => Promise<{ url: string; cleanup: () => Promise<void> }>): void {
+function repositorySuite(open: () => Promise<{ url: string; cleanup: () => Promise<void> }>, connect: (url: string) => Promise<Repository> = createRepository): void {
   let url = '';
   let cleanup: () => Promise<void> = async () => {};
   let repo: Repository;
@@ -31,7 +32,7 @@ function repositorySuite(open: () => Promise<{ url: string; cleanup: () => Promi
   before(async () => {
     ({ url, cleanup } = await open());
     firstApplied = (await applyMigrations(url)).applied;
-    repo = await createRepository(url);
+    repo = await connect(url);
   });
   after(async () => {
     await repo?.close();
@@ -238,12 +239,19 @@ describe('databaseKind', () => {
   });
 });
 
+async function emptySqlite() {
+  const dir = mkdtempSync(join(tmpdir(), 'cotrain-db-'));
+  // A folder that does not exist yet: applyMigrations must create it.
+  return { url: `file:${join(dir, 'nested', 'test.db')}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 describe('repository on SQLite', () => {
-  repositorySuite(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cotrain-db-'));
-    // A folder that does not exist yet: applyMigrations must create it.
-    return { url: `file:${join(dir, 'nested', 'test.db')}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-  });
+  repositorySuite(emptySqlite);
+});
+
+// The server runs the repository in a thread of its own: the same suite through that thread.
+describe('repository on SQLite, in its database thread', () => {
+  repositorySuite(emptySqlite, createThreadedRepository);
 });
 
 const postgres = await findPostgres();
