@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  floatFromBfloat16Bits,
+  bfloat16BitsUp,
   VECTOR_ENCODINGS,
   checkUpdate,
   decodeVector,
@@ -88,11 +90,11 @@ describe('float16 conversion', () => {
 });
 
 describe('encodeVector / decodeVector', () => {
-  it('has the exact byte sizes: float32 4·P, float16 2·P, int8 P + 4·tensors', () => {
+  it('has the exact byte sizes: float32 4·P, float16 2·P, int8 P + 2·tensors', () => {
     const v = randomVector(mulberry32(1));
     assert.equal(encodeVector(v, MANIFEST, 'float32').byteLength, 4 * P);
     assert.equal(encodeVector(v, MANIFEST, 'float16').byteLength, 2 * P);
-    assert.equal(encodeVector(v, MANIFEST, 'int8').byteLength, P + 4 * MANIFEST.length);
+    assert.equal(encodeVector(v, MANIFEST, 'int8').byteLength, P + 2 * MANIFEST.length);
     for (const e of VECTOR_ENCODINGS) assert.equal(encodedByteLength(MANIFEST, e), encodeVector(v, MANIFEST, e).byteLength);
   });
 
@@ -124,20 +126,21 @@ describe('encodeVector / decodeVector', () => {
     v.forEach((x, i) => assert.ok(Math.abs(back[i]! - x) <= 2 ** -25, `${x} → ${back[i]}`));
   });
 
-  it('int8 round-trip: absolute error ≤ scale/2 per tensor, scale = maxabs/127', () => {
+  it('int8 round-trip: absolute error ≤ scale/2 per tensor, scale = maxabs/127 rounded up to bfloat16', () => {
     const rng = mulberry32(5);
     for (let trial = 0; trial < 50; trial++) {
       const v = randomVector(rng);
       const bytes = encodeVector(v, MANIFEST, 'int8');
-      const scales = new DataView(bytes.buffer, bytes.byteOffset, 4 * MANIFEST.length);
+      const scales = new DataView(bytes.buffer, bytes.byteOffset, 2 * MANIFEST.length);
       const back = decodeOk(bytes, MANIFEST, 'int8');
       let start = 0;
       MANIFEST.forEach((tensor, t) => {
         const size = tensor.shape.reduce((a, b) => a * b, 1);
         const slice = v.subarray(start, start + size);
         const maxAbs = slice.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-        const scale = scales.getFloat32(4 * t, true);
-        assert.equal(scale, Math.fround(maxAbs / 127), tensor.name);
+        const scale = floatFromBfloat16Bits(scales.getUint16(2 * t, true));
+        // The smallest bfloat16 ≥ maxabs/127: at most 2^-7 relative above it.
+        assert.ok(scale >= maxAbs / 127 && scale <= (maxAbs / 127) * (1 + 2 ** -7), `${tensor.name}: ${scale} vs ${maxAbs / 127}`);
         // scale/2 from rounding, plus float32 rounding of q·scale on decode.
         const bound = scale / 2 + maxAbs * 2 ** -23;
         for (let i = 0; i < size; i++) {
@@ -149,15 +152,16 @@ describe('encodeVector / decodeVector', () => {
     }
   });
 
-  it('int8 keeps an all-zero tensor exact with scale 0, and maxabs values exact-ish at ±127', () => {
+  it('int8 keeps an all-zero tensor exact with scale 0, and ±maxabs within half a step', () => {
     const v = new Float32Array(P);
     v[0] = 0.5;
     v[1] = -0.5;
     const bytes = encodeVector(v, MANIFEST, 'int8');
-    assert.equal(new DataView(bytes.buffer).getFloat32(4, true), 0); // h0/bias: all zeros
+    assert.equal(new DataView(bytes.buffer).getUint16(2, true), 0); // h0/bias: all zeros
     const back = decodeOk(bytes, MANIFEST, 'int8');
-    assert.equal(Math.abs(back[0]! - 0.5) < 1e-7, true);
-    assert.equal(Math.abs(back[1]! + 0.5) < 1e-7, true);
+    // The scale is 0.5/127 rounded up to bfloat16, so 0.5 lands within half a step of its q·scale.
+    assert.ok(Math.abs(back[0]! - 0.5) <= (0.5 / 127 / 2) * (1 + 2 ** -7), String(back[0]));
+    assert.equal(back[1], -back[0]!);
     assert.ok(back.subarray(2).every((x) => x === 0));
   });
 
@@ -223,16 +227,17 @@ describe('encodeVector / decodeVector', () => {
     const good = encodeVector(randomVector(mulberry32(11)), MANIFEST, 'int8');
     const withScale = (t: number, scale: number) => {
       const copy = good.slice();
-      new DataView(copy.buffer).setFloat32(4 * t, scale, true);
+      new DataView(copy.buffer).setUint16(2 * t, scale, true);
       return decodeVector(copy, MANIFEST, 'int8');
     };
-    for (const scale of [NaN, Infinity, -Infinity, -0.5, 3e38]) {
+    // bfloat16 bits: NaN, +Inf, -Inf, -0.5, 3.39e38 (finite, but 127 × it overflows float32)
+    for (const scale of [0x7fc0, 0x7f80, 0xff80, 0xbf00, 0x7f7f]) {
       const result = withScale(4, scale);
       assert.equal(result.ok, false, String(scale));
       if (!result.ok) assert.match(result.reason, /out\/kernel/);
     }
     const withMin = good.slice();
-    withMin[4 * MANIFEST.length + 10] = 0x80;
+    withMin[2 * MANIFEST.length + 10] = 0x80;
     assert.equal(decodeVector(withMin, MANIFEST, 'int8').ok, false);
   });
 
@@ -292,5 +297,19 @@ describe('l2Norm / checkUpdate', () => {
     if (!nan.ok) assert.match(nan.reason, /at index 1/);
     assert.equal(checkUpdate(new Float32Array([Infinity])).ok, false);
     assert.equal(checkUpdate(new Float32Array([1e30])).ok, true);
+  });
+});
+
+describe('bfloat16 scales', () => {
+  it('rounds up to the nearest bfloat16 and decodes exactly what it encodes', () => {
+    assert.equal(floatFromBfloat16Bits(bfloat16BitsUp(0)), 0);
+    assert.equal(floatFromBfloat16Bits(bfloat16BitsUp(1)), 1); // exact: no rounding
+    assert.equal(floatFromBfloat16Bits(bfloat16BitsUp(1 + 2 ** -10)), 1 + 2 ** -7); // up to the next step
+    const rng = mulberry32(12);
+    for (let i = 0; i < 1000; i++) {
+      const x = (1 + rng()) * 10 ** Math.floor(rng() * 65 - 37); // normal float32 range
+      const back = floatFromBfloat16Bits(bfloat16BitsUp(x));
+      assert.ok(back >= x && back <= x * (1 + 2 ** -7) + 1e-45, `${x} → ${back}`);
+    }
   });
 });
