@@ -68,8 +68,9 @@ function rawPass(round: Round, acc: Float32Array): void {
   }
 }
 
-function ours(round: Round): WeightedMeanAccumulator {
-  const acc = new WeightedMeanAccumulator(PARAMS);
+/** Ours, as the coordinator runs it: one accumulator per run, reset each round (like rawPass's fill). */
+function ours(round: Round, acc: WeightedMeanAccumulator): WeightedMeanAccumulator {
+  acc.reset();
   for (let k = 0; k < UPDATES; k++) acc.addBytes(round.buffers[k]!, round.weights[k]!);
   return acc;
 }
@@ -89,12 +90,12 @@ export async function benchAggregate(options: { reps?: number; robustReps?: numb
 
   // Warm up both paths (JIT, wasm tier-up) before timing.
   rawPass(round, rawAcc);
-  let acc = ours(round);
+  const acc = ours(round, new WeightedMeanAccumulator(PARAMS));
   const raw: number[] = [];
   const fast: number[] = [];
   for (let r = 0; r < reps; r++) {
     raw.push(time(() => rawPass(round, rawAcc)));
-    fast.push(time(() => (acc = ours(round))));
+    fast.push(time(() => ours(round, acc)));
   }
 
   const weights = new Float32Array(PARAMS).fill(0.05);

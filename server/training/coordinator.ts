@@ -66,6 +66,7 @@ export type Decision =
   /**
    * Aggregate now: `aggregate` holds every accepted update, already folded in. The shell hands
    * `aggregate.delta()` to the server optimizer, which streams a mean in without a separate pass.
+   * It stays valid until the shell reports `round_saved` (the next round reuses it).
    */
   | { type: 'close_round'; round: number; aggregate: Aggregator; samples: number; contributions: Contribution[]; tally: RoundTally }
   | { type: 'waiting'; reason: string }
@@ -229,7 +230,11 @@ export class Coordinator {
     this.participants = this.sample();
     this.pending.clear();
     for (const id of this.participants) this.pending.add(id);
-    this.accumulator = createAggregator(this.config.aggregator ?? { kind: 'mean' }, this.config.paramCount);
+    // One aggregator for the whole run, emptied per round: its memory stays mapped (see reset()).
+    // Safe to reuse: close_round hands it to the shell, and the next round starts only after
+    // the shell reports round_saved.
+    if (this.accumulator) this.accumulator.reset();
+    else this.accumulator = createAggregator(this.config.aggregator ?? { kind: 'mean' }, this.config.paramCount);
     this.contributions = [];
     this.tally = emptyTally(this.participants.length);
     return [{ type: 'start_round', round: this.round, participants: this.participants }];

@@ -62,4 +62,9 @@ export class ClippedAggregator implements Aggregator {
   delta(): DeltaSource {
     return this.inner.delta();
   }
+
+  reset(): void {
+    this.inner.reset();
+    this.clippedUpdates = 0;
+  }
 }

@@ -73,6 +73,12 @@ export abstract class RankMeanAggregator implements Aggregator {
   delta(): Float32Array {
     return this.finalize();
   }
+
+  reset(): void {
+    this.rows.length = 0;
+    this.added = 0;
+    this.weightSum = 0;
+  }
 }
 
 /** The plain-loop reduce: per column, quickselect the ranks, then sum them in rank order. */

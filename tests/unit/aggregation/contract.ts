@@ -135,6 +135,22 @@ export function aggregatorContract(subject: AggregatorSubject): void {
       assert.deepEqual(agg.finalize(), aggregate(subject, 9, updates, [1, 2, 3, 4]));
     });
 
+    it('after reset() gives what a fresh one gives, with nothing of the earlier round left', () => {
+      const rng = mulberry32(6);
+      for (const size of [9, 4100]) {
+        const first = Array.from({ length: 3 }, () => randomUpdate(rng, size));
+        const second = Array.from({ length: 3 }, () => randomUpdate(rng, size));
+        const agg = subject.make(size);
+        first.forEach((u, k) => agg.add(u, k + 1));
+        agg.finalize();
+        agg.reset();
+        assert.equal(agg.count, 0);
+        assert.equal(agg.totalWeight, 0);
+        second.forEach((u, k) => agg.add(u, k + 2));
+        assert.deepEqual(agg.finalize(), aggregate(subject, size, second, [2, 3, 4]));
+      }
+    });
+
     it('rejects an update of the wrong length or with a bad weight', () => {
       const agg = subject.make(2);
       assert.throws(() => agg.add(new Float32Array(3), 1), /expected 2/);
