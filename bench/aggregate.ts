@@ -5,6 +5,8 @@
  *   raw_pass_ms         the plain JS loop `acc[i] += w * u[i]` over the updates as Float32Arrays
  *   ours_ms             WeightedMeanAccumulator (float64 sum, wasm SIMD) fed the received byte
  *                       buffers — Node Buffers as socket.io delivers them, so every copy counts
+ *                       (one accumulator, emptied with reset() before each pass, as the coordinator
+ *                       reuses it round after round)
  *   finalize_ms_50x1M   from the last update to new global weights: the mean (sum × 1/W) streamed
  *                       into a plain server step (FedAvg) (goal ≤ 5 ms); finalize_adam_ms_50x1M
  *                       the same with FedAdam; finalize_materialised_ms_50x1M plain again, but via

@@ -301,7 +301,7 @@ export class TrainingRoom {
     if (run.deadline) clearTimeout(run.deadline);
     run.deadline = null;
     const aggregationStart = performance.now();
-    const weights = run.optimizer.step(run.weights, decision.aggregate.delta());
+    const weights = run.optimizer.step(run.weights, await decision.aggregate.delta());
     const aggregationMs = performance.now() - aggregationStart;
     const evalStart = performance.now();
     const { loss, accuracy } = await evaluateWeights(run.spec, run.manifest, weights);

@@ -59,7 +59,7 @@ export class ClippedAggregator implements Aggregator {
     return this.inner.finalize();
   }
 
-  delta(): DeltaSource {
+  delta(): DeltaSource | Promise<DeltaSource> {
     return this.inner.delta();
   }
 

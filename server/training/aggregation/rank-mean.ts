@@ -1,9 +1,11 @@
-import { reduceColumnsWasm } from './robust-kernel';
+import { wasmColumnReducer, type ColumnReducer } from './robust-kernel';
 import { select } from './select';
 import { checkUpdate, type Aggregator } from './types';
 
 /** Below this many parameters the plain loop is fast enough and needs no wasm memory. */
 const WASM_MIN_SIZE = 4096;
+/** Work between yields when the round's aggregate is reduced in slices (see delta()). */
+const SLICE_MS = 8;
 /** Bytes of one transposed tile (n updates × a block of coordinates) for the plain loop: L2-sized. */
 const TILE_BYTES = 256 * 1024;
 
@@ -63,15 +65,36 @@ export abstract class RankMeanAggregator implements Aggregator {
 
   /** Combines each coordinate's kept values; all zeros when nothing with weight > 0 was added. */
   finalize(): Float32Array {
-    const n = this.rows.length;
-    if (n === 0) return new Float32Array(this.size);
-    const [from, to] = this.ranks(n);
-    const fast = this.useWasm ? reduceColumnsWasm(this.rows, this.size, from, to) : null;
-    return fast ?? reduceColumns(this.rows, this.size, from, to);
+    const out = new Float32Array(this.size);
+    const reducer = this.reducer();
+    if (reducer) for (let start = 0; start < this.size; start += reducer.block) reducer.reduceBlock(start, out);
+    return out;
   }
 
-  delta(): Float32Array {
-    return this.finalize();
+  /**
+   * {@link finalize}, a few blocks of columns per event-loop turn (at 50 × 1M the whole reduce
+   * takes ~100 ms): sockets and Yjs are served between slices.
+   */
+  async delta(): Promise<Float32Array> {
+    const out = new Float32Array(this.size);
+    const reducer = this.reducer();
+    if (!reducer) return out;
+    let sliceStart = performance.now();
+    for (let start = 0; start < this.size; start += reducer.block) {
+      reducer.reduceBlock(start, out);
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        sliceStart = performance.now();
+      }
+    }
+    return out;
+  }
+
+  private reducer(): ColumnReducer | null {
+    const n = this.rows.length;
+    if (n === 0) return null;
+    const [from, to] = this.ranks(n);
+    return (this.useWasm ? wasmColumnReducer(this.rows, this.size, from, to) : null) ?? jsColumnReducer(this.rows, this.size, from, to);
   }
 
   reset(): void {
@@ -81,17 +104,16 @@ export abstract class RankMeanAggregator implements Aggregator {
   }
 }
 
-/** The plain-loop reduce: per column, quickselect the ranks, then sum them in rank order. */
-function reduceColumns(rows: Float32Array[], size: number, from: number, to: number): Float32Array {
+/** The plain-loop reducer: per column, quickselect the ranks, then sum them in rank order. */
+function jsColumnReducer(rows: Float32Array[], size: number, from: number, to: number): ColumnReducer {
   const n = rows.length;
-  const out = new Float32Array(size);
   // Gathering one coordinate straight from n separate arrays touches n cache lines per value;
   // copying a block of every row into a tile first makes each gather an L2 hit.
   const block = Math.max(16, Math.min(size, Math.floor(TILE_BYTES / 4 / n)));
   const tile = new Float32Array(n * block);
   const column = new Float64Array(n);
   const kept = column.subarray(from, to);
-  for (let start = 0; start < size; start += block) {
+  const reduceBlock = (start: number, out: Float32Array): void => {
     const len = Math.min(block, size - start);
     for (let k = 0; k < n; k++) tile.set(rows[k]!.subarray(start, start + len), k * block);
     for (let j = 0; j < len; j++) {
@@ -105,6 +127,6 @@ function reduceColumns(rows: Float32Array[], size: number, from: number, to: num
       for (let k = from; k < to; k++) sum += column[k]!;
       out[start + j] = sum / (to - from);
     }
-  }
-  return out;
+  };
+  return { block, reduceBlock };
 }

@@ -119,10 +119,18 @@ export function sortingNetwork(n: number): Int32Array {
 }
 
 /**
- * For every column of `rows` (n updates of `size` values): the float64 mean of its sorted ranks
- * [from, to), summed in rank order, as float32. Null when the kernel is unavailable.
+ * Reduces the columns of `rows` (n updates of `size` values) a block at a time: each column
+ * becomes the float64 mean of its sorted ranks [from, to), summed in rank order, as float32.
+ * `reduceBlock(start, out)` fills out[start, start + len) for the block starting at `start`
+ * (a multiple of `block`); callers may spread the blocks over several event-loop turns.
  */
-export function reduceColumnsWasm(rows: readonly Float32Array[], size: number, from: number, to: number): Float32Array | null {
+export interface ColumnReducer {
+  readonly block: number;
+  reduceBlock(start: number, out: Float32Array): void;
+}
+
+/** The wasm SIMD column reducer; null when the kernel is unavailable. */
+export function wasmColumnReducer(rows: readonly Float32Array[], size: number, from: number, to: number): ColumnReducer | null {
   const module = robustKernel();
   if (!module) return null;
   const n = rows.length;
@@ -145,15 +153,16 @@ export function reduceColumnsWasm(rows: readonly Float32Array[], size: number, f
   const npairs = network.length / 2;
   const tileView = new Float32Array(buffer, tile, n * block);
   const resultView = new Float32Array(buffer, result, block);
-  const out = new Float32Array(size);
-  for (let start = 0; start < size; start += block) {
-    const len = Math.min(block, size - start);
-    for (let k = 0; k < n; k++) tileView.set(rows[k]!.subarray(start, start + len), k * block);
-    // Lanes past len hold stale values; columns never mix, so they only produce ignored results.
-    const lanes = Math.ceil(len / 4) * 4;
-    if (npairs > 0) kernel.sort(rowTable, pairsAt, npairs, 0, lanes);
-    kernel.mean_rows(result, rowTable, from, to, 0, lanes);
-    out.set(len === block ? resultView : resultView.subarray(0, len), start);
-  }
-  return out;
+  return {
+    block,
+    reduceBlock(start: number, out: Float32Array): void {
+      const len = Math.min(block, size - start);
+      for (let k = 0; k < n; k++) tileView.set(rows[k]!.subarray(start, start + len), k * block);
+      // Lanes past len hold stale values; columns never mix, so they only produce ignored results.
+      const lanes = Math.ceil(len / 4) * 4;
+      if (npairs > 0) kernel.sort(rowTable, pairsAt, npairs, 0, lanes);
+      kernel.mean_rows(result, rowTable, from, to, 0, lanes);
+      out.set(len === block ? resultView : resultView.subarray(0, len), start);
+    },
+  };
 }

@@ -18,9 +18,9 @@ export interface Aggregator {
   /**
    * The aggregate as the server optimizer reads it: mean-style aggregators hand themselves over,
    * so the optimizer streams the mean straight into its step (no separate finalize pass); the
-   * others return {@link finalize}'s vector.
+   * robust ones compute {@link finalize}'s vector in slices, yielding to the event loop between.
    */
-  delta(): DeltaSource;
+  delta(): DeltaSource | Promise<DeltaSource>;
   /**
    * Empties it for another round, keeping its memory: a fresh one pays the OS for every page of its
    * sum on first touch, which at 1M parameters costs as much as folding the updates in.

@@ -151,6 +151,21 @@ export function aggregatorContract(subject: AggregatorSubject): void {
       }
     });
 
+    it('hands the optimizer exactly what finalize() gives, through delta()', async () => {
+      const rng = mulberry32(7);
+      const size = 70_000; // several column blocks, so a robust reduce runs in slices
+      const agg = subject.make(size);
+      for (let k = 0; k < 5; k++) agg.add(randomUpdate(rng, size), k + 1);
+      const delta = await agg.delta();
+      let values: Float32Array;
+      if (delta instanceof Float32Array) values = delta;
+      else {
+        values = new Float32Array(size);
+        delta.meanInto(0, values);
+      }
+      assert.deepEqual(values, agg.finalize());
+    });
+
     it('rejects an update of the wrong length or with a bad weight', () => {
       const agg = subject.make(2);
       assert.throws(() => agg.add(new Float32Array(3), 1), /expected 2/);
