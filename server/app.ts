@@ -50,7 +50,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 export function createServer(deps: ServerDeps): CotrainServer {
   const { repo, log } = deps;
   const projects = new ProjectService(repo, new TicketStore());
-  const api = createApi({ projects, repo, log, training: { startRun: (p) => training.startRun(p), controlRun: (p, id, a) => training.controlRun(p, id, a) } });
+  const api = createApi({ projects, repo, log, training: { startRun: (p, options) => training.startRun(p, options), controlRun: (p, id, a) => training.controlRun(p, id, a) } });
 
   const http = createHttpServer((req, res) => {
     for (const [key, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(key, value);

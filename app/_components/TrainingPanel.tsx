@@ -6,6 +6,7 @@ import { ApiError, api, errorMessage } from '@/app/_lib/api';
 import type { SpecSnapshot } from '@/app/_lib/useSpec';
 import type { Training } from '@/app/_lib/useTraining';
 import { MetricsChart } from './MetricsChart';
+import { SpecDriftNotice } from './SpecDriftNotice';
 import { cx, ui } from './ui';
 
 const T = {
@@ -164,6 +165,7 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
           {isOwner ? reason : T.noRunHintMember}
         </p>
       )}
+      {run && isActive(run) && <SpecDriftNotice slug={slug} runSpec={run.spec} current={snap?.spec ?? null} isOwner={isOwner} onRestarted={onStarted} />}
       {error && (
         <div role="alert" className="mt-3 rounded-lg bg-rose-50 px-3 py-2">
           <p className={ui.error}>{error.message}</p>

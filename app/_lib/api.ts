@@ -115,7 +115,8 @@ export const api = {
   join: (code: string, name: string) => request('POST', '/api/join', joinResponse, { code, name }),
   ticket: (slug: string) => request('POST', `/api/projects/${enc(slug)}/ticket`, ticketResponse, {}),
   project: (slug: string) => request('GET', `/api/projects/${enc(slug)}`, projectResponse),
-  train: (slug: string) => request('POST', `/api/projects/${enc(slug)}/train`, trainResponse, {}),
+  /** Starts a run with the current spec; `restart` stops the active run first. */
+  train: (slug: string, options: { restart?: boolean } = {}) => request('POST', `/api/projects/${enc(slug)}/train`, trainResponse, options),
   /** Turns an owner/member token (from an owner link) into this browser's session cookie. */
   session: (slug: string, token: string) =>
     request('POST', `/api/projects/${enc(slug)}/session`, z.object({ slug: z.string(), member: memberSchema }), {}, { authorization: `Bearer ${token}` }),

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { AppError } from '../protocol';
+import { AppError, type ModelSpec } from '../protocol';
 import { readSpec } from '../protocol/spec-doc';
 import type { ProjectService } from '../projects';
 import type { Repository } from '../db/repository';
@@ -19,6 +19,7 @@ export class CollabService {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_YJS_FRAME });
   private readonly idleTimers = new Map<string, NodeJS.Timeout>();
   private readonly pingTimer: NodeJS.Timeout;
+  private readonly specListeners: ((projectId: string, spec: ModelSpec) => void)[] = [];
 
   constructor(
     private readonly repo: Repository,
@@ -45,9 +46,33 @@ export class CollabService {
     if (!room) {
       room = CollabRoom.load(projectId, this.repo, this.log);
       this.rooms.set(projectId, room);
-      room.catch(() => this.rooms.delete(projectId));
+      room.then(
+        (loaded) => this.watchSpec(projectId, loaded),
+        () => this.rooms.delete(projectId),
+      );
     }
     return room;
+  }
+
+  /**
+   * Calls `listener` with the project's spec after edits (valid specs only; a half-edited one is
+   * skipped). Edits landing in the same turn are reported once.
+   */
+  onSpecEdit(listener: (projectId: string, spec: ModelSpec) => void): void {
+    this.specListeners.push(listener);
+  }
+
+  private watchSpec(projectId: string, room: CollabRoom): void {
+    let scheduled = false;
+    room.doc.on('update', () => {
+      if (scheduled || this.specListeners.length === 0) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        const { spec } = readSpec(room.doc);
+        if (spec) for (const listener of this.specListeners) listener(projectId, spec);
+      });
+    });
   }
 
   /** The project's current spec as the shared document holds it. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { AppError, createProjectRequest, joinRequest } from '../protocol';
+import { AppError, createProjectRequest, joinRequest, trainRequest } from '../protocol';
 import { cookieName } from '../auth';
 import type { Principal, ProjectService } from '../projects';
 import type { Repository, RunRow } from '../db/repository';
@@ -11,7 +11,7 @@ export interface ApiDeps {
   projects: ProjectService;
   repo: Repository;
   training: {
-    startRun(principal: Principal): Promise<{ runId: string }>;
+    startRun(principal: Principal, options?: { restart?: boolean }): Promise<{ runId: string }>;
     controlRun(principal: Principal, runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
   };
   log: Logger;
@@ -124,10 +124,10 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       'POST',
       /^\/api\/projects\/([\w-]{1,64})\/train$/,
       async ({ req, res, params }) => {
-        await readJson(req);
+        const body = parse(trainRequest, await readJson(req));
         const principal = await principalOf(req, params[0]!);
         if (principal.member.role !== 'owner') throw new AppError('forbidden', 'Only the project owner can start training.');
-        const { runId } = await deps.training.startRun(principal);
+        const { runId } = await deps.training.startRun(principal, { restart: body.restart === true });
         sendJson(res, 202, { runId });
       },
     ],

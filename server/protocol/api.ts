@@ -14,6 +14,8 @@ export const joinRequest = z.object({
 });
 export const joinResponse = z.object({ slug: z.string(), memberToken: z.string(), role: z.enum(['owner', 'member']) });
 
+/** Train: `restart` first stops the active run (if any), then starts one with the current spec. */
+export const trainRequest = z.object({ restart: z.boolean().optional() });
 export const trainResponse = z.object({ runId: z.string() });
 
 /** A short-lived credential for the Yjs websocket and the browser's socket.io handshake. */

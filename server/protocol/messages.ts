@@ -83,6 +83,8 @@ export const runStateSchema = z.object({
   waitingReason: z.string().nullable(),
   /** Held-out metrics of every finished round, round 0 being the initial model. */
   history: z.array(roundMetricsSchema),
+  /** The spec the run trains with: frozen at Train, plus live fields edited since (next round on). */
+  spec: modelSpecSchema,
 });
 export type RunState = z.infer<typeof runStateSchema>;
 

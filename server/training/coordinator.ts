@@ -35,6 +35,8 @@ export type CoordinatorEvent =
   | { type: 'round_saved'; round: number }
   /** The shell refused a client's update before decoding it (bad encoding, length or values). */
   | { type: 'update_refused'; clientId: string }
+  /** Sampling changed mid-run: applies from the next round (and may end a wait for clients now). */
+  | { type: 'configure'; minClients: number; fraction: number; maxClients: number }
   /** Owner controls: pause abandons the open round (it runs again on resume); stop ends the run. */
   | { type: 'pause' }
   | { type: 'resume' }
@@ -95,7 +97,10 @@ export class Coordinator {
   private pauseAfterSave = false;
   private waitingReason: string | null = 'Waiting for a participant to connect';
 
-  constructor(private readonly config: CoordinatorConfig) {
+  private readonly config: CoordinatorConfig;
+
+  constructor(config: CoordinatorConfig) {
+    this.config = { ...config }; // sampling fields change with 'configure'
     this.round = config.lastRound;
     this.sampler = (config.samplerState ?? 0x9e3779b9) >>> 0;
     if (config.lastRound >= config.totalRounds) this.phase = 'finished';
@@ -157,6 +162,11 @@ export class Coordinator {
       case 'update_refused':
         if (this.phase === 'training') this.tally.rejected += 1;
         return [];
+      case 'configure':
+        this.config.minClients = event.minClients;
+        this.config.fraction = event.fraction;
+        this.config.maxClients = event.maxClients;
+        return this.started && this.phase === 'waiting' ? this.maybeStartRound() : [];
       case 'pause':
         return this.pause();
       case 'resume':

@@ -1,10 +1,13 @@
 import type { Socket } from 'socket.io';
 import {
   AppError,
+  LIVE_FIELDS,
   MESSAGE_EVENT,
+  applyLive,
   decodeVector,
   encodeVector,
   manifestSize,
+  scalarValue,
   toWire,
   type Backend,
   type ModelSpec,
@@ -31,7 +34,10 @@ export interface TrainingClientInfo {
 
 interface ActiveRun {
   row: RunRow;
+  /** The spec frozen at Train, with the live fields as edited since (see LIVE_FIELDS). */
   spec: ModelSpec;
+  /** What the open (or last) round was started with. */
+  roundSpec: ModelSpec;
   manifest: WeightsManifest;
   weights: Float32Array;
   coordinator: Coordinator;
@@ -110,7 +116,7 @@ export class TrainingRoom {
       ? ServerOptimizer.loadState(input.optimizerState)
       : new ServerOptimizer({ kind: spec.strategy.serverOptimizer, lr: spec.strategy.serverLearningRate }, size);
     const status = input.status ?? 'waiting';
-    this.run = { ...input, coordinator, optimizer, roundStartedAt: new Date(), deadline: null, status, bytesIn: 0, bytesOut: 0 };
+    this.run = { ...input, roundSpec: spec, coordinator, optimizer, roundStartedAt: new Date(), deadline: null, status, bytesIn: 0, bytesOut: 0 };
     for (const client of this.clients.values()) if (client.contribute) coordinator.handle({ type: 'client_available', clientId: client.clientId });
     if (status === 'paused') {
       // Pause before starting, so no round is sampled (the sampler state stays as saved).
@@ -121,12 +127,29 @@ export class TrainingRoom {
     this.broadcastState();
   }
 
-  /** Owner controls for the active run; false when there is none to control. */
-  control(action: 'pause' | 'resume' | 'stop'): boolean {
+  /** Owner controls for the active run: resolves once carried out; false when there is none to control. */
+  async control(action: 'pause' | 'resume' | 'stop'): Promise<boolean> {
     const run = this.run;
     if (!run || !['waiting', 'training', 'paused'].includes(run.status)) return false;
-    void this.execute(run.coordinator.handle({ type: action }));
+    await this.execute(run.coordinator.handle({ type: action }));
     return true;
+  }
+
+  /**
+   * The shared spec was edited: its live fields (learning rate, round deadline, sampling) apply
+   * to the active run from its next round; other fields only matter to the next run.
+   */
+  applySpecEdit(current: ModelSpec): void {
+    const run = this.run;
+    if (!run || !['waiting', 'training', 'paused'].includes(run.status)) return;
+    const next = applyLive(run.spec, current);
+    const changed = LIVE_FIELDS.filter((field) => scalarValue(next, field) !== scalarValue(run.spec, field));
+    if (changed.length === 0) return;
+    run.spec = next;
+    this.deps.log.info({ runId: run.row.id, changed: Object.fromEntries(changed.map((f) => [f, scalarValue(next, f)])) }, 'live spec change: applies from the next round');
+    const { minClients, fraction, maxClients } = next.sampling;
+    void this.execute(run.coordinator.handle({ type: 'configure', minClients, fraction, maxClients }));
+    this.broadcastState();
   }
 
   addClient(client: TrainingClientInfo): void {
@@ -198,6 +221,7 @@ export class TrainingRoom {
       received: snap.received,
       waitingReason: snap.waitingReason,
       history: run.history,
+      spec: run.spec,
     };
   }
 
@@ -272,18 +296,19 @@ export class TrainingRoom {
   private async startRound(run: ActiveRun, round: number, participants: string[]): Promise<void> {
     if (run.status !== 'training') await this.setStatus(run, 'training');
     run.roundStartedAt = new Date();
+    run.roundSpec = run.spec;
     run.bytesIn = 0;
 
     const encoding = run.spec.encoding ?? 'float32';
     const weights = encodeVector(run.weights, run.manifest, encoding);
-    const deadlineMs = this.deps.roundDeadlineMs ?? run.spec.roundDeadlineSec * 1000;
+    const deadlineMs = this.deps.roundDeadlineMs ?? run.roundSpec.roundDeadlineSec * 1000;
     run.bytesOut = weights.byteLength * participants.length;
     participants.forEach((clientId, part) => {
       this.clients.get(clientId)?.socket.emit(MESSAGE_EVENT, {
         type: 'assign',
         runId: run.row.id,
         round,
-        spec: run.spec,
+        spec: run.roundSpec,
         manifest: run.manifest,
         encoding,
         weights,
@@ -324,7 +349,7 @@ export class TrainingRoom {
         bytesOut: run.bytesOut,
         aggregationMs,
         evalMs,
-        hyperparams: JSON.stringify(roundHyperparams(run.spec, this.deps.roundDeadlineMs)),
+        hyperparams: JSON.stringify(roundHyperparams(run.roundSpec, this.deps.roundDeadlineMs)),
         startedAt: run.roundStartedAt,
         finishedAt: new Date(),
       },

@@ -12,6 +12,7 @@ import {
   manifestSize,
   viewFloat32,
   canonicalJson,
+  applyLive,
 } from '../protocol';
 import type { Principal, ProjectService } from '../projects';
 import type { ProjectRow, Repository, RunRow } from '../db/repository';
@@ -48,6 +49,8 @@ export class TrainingService {
       );
     });
     deps.io.on('connection', (socket) => this.onConnection(socket));
+    // Live fields (learning rate, deadline, sampling) edited during a run apply from its next round.
+    deps.collab.onSpecEdit((projectId, spec) => this.rooms.get(projectId)?.applySpecEdit(spec));
   }
 
   private room(project: ProjectRow): TrainingRoom {
@@ -104,13 +107,21 @@ export class TrainingService {
     socket.on('disconnect', () => room.removeClient(clientId));
   }
 
-  /** Starts a run with the project's current shared spec (owner checked by the caller). */
-  async startRun(principal: Principal): Promise<{ runId: string }> {
+  /**
+   * Starts a run with the project's current shared spec (owner checked by the caller). With
+   * `restart`, a valid spec first stops the active run, so "restart with the new spec" is one call.
+   */
+  async startRun(principal: Principal, options: { restart?: boolean } = {}): Promise<{ runId: string }> {
     const project = principal.project;
     const room = this.room(project);
-    if (room.activeRunId || (await this.deps.repo.findActiveRun(project.id))) throw new AppError('run_active');
     const { spec, problems } = await this.deps.collab.currentSpec(project.id);
     if (!spec) throw new AppError('invalid_spec', `The model spec is not valid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
+    const active = room.activeRunId;
+    if (active && options.restart) {
+      await room.control('stop');
+      this.deps.log.info({ runId: active, project: project.slug }, 'run stopped for a restart with the new spec');
+    }
+    if (room.activeRunId || (await this.deps.repo.findActiveRun(project.id))) throw new AppError('run_active');
     const { manifest, weights } = await createInitialWeights(spec);
     const initial = await evaluateWeights(spec, manifest, weights);
     const row = await this.deps.repo.createRun({
@@ -169,9 +180,11 @@ export class TrainingService {
     const history = checkpoints.map((c) => JSON.parse(c.metrics) as RoundMetrics);
     const loop = checkpoint.loopState ? (JSON.parse(checkpoint.loopState) as { samplerState?: number }) : {};
     this.deps.log.info({ runId: row.id, fromRound: row.lastRound, status: row.status }, 'resuming run');
+    // Live fields edited before the restart still apply.
+    const current = await this.deps.collab.currentSpec(project.id).catch(() => null);
     this.room(project).attachRun({
       row,
-      spec: checked.spec,
+      spec: current?.spec ? applyLive(checked.spec, current.spec) : checked.spec,
       manifest,
       weights: view.slice(),
       history,
@@ -184,7 +197,7 @@ export class TrainingService {
   /** Pauses, resumes or stops the project's active run (owner checked by the caller). */
   async controlRun(principal: Principal, runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void> {
     const room = this.rooms.get(principal.project.id);
-    if (!room || room.activeRunId !== runId || !room.control(action)) throw new AppError('not_found', 'That run is not active in this project.');
+    if (!room || room.activeRunId !== runId || !(await room.control(action))) throw new AppError('not_found', 'That run is not active in this project.');
   }
 
   close(): void {

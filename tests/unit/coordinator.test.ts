@@ -395,3 +395,31 @@ describe('Coordinator: sampling, completion, tallies and owner controls', () => 
     assert.deepEqual([...closed.aggregate.finalize()], [2, 1]);
   });
 });
+
+describe('Coordinator: sampling changed mid-run', () => {
+  test('lowering minClients while waiting starts the round at once', () => {
+    const c = running(['a'], { minClients: 2 });
+    assert.equal(c.snapshot().phase, 'waiting');
+    const decisions = c.handle({ type: 'configure', minClients: 1, fraction: 1, maxClients: 10 });
+    assert.deepEqual(only(decisions, 'start_round').participants, ['a']);
+  });
+
+  test('a new fraction leaves the open round alone and applies from the next one', () => {
+    const c = running(['a', 'b', 'c', 'd']);
+    assert.equal(c.snapshot().participants, 4);
+    assert.deepEqual(c.handle({ type: 'configure', minClients: 1, fraction: 0.5, maxClients: 10 }), []);
+    let closed: Decision[] = [];
+    for (const id of ['a', 'b', 'c', 'd']) closed = c.handle(update(id, 1, f32(1, 1)));
+    assert.equal(only(closed, 'close_round').contributions.length, 4);
+    const next = only(c.handle({ type: 'round_saved', round: 1 }), 'start_round');
+    assert.equal(next.participants.length, 2);
+  });
+
+  test('raising minClients makes the next round wait for more participants', () => {
+    const c = running(['a']);
+    c.handle({ type: 'configure', minClients: 2, fraction: 1, maxClients: 10 });
+    const closed = c.handle(update('a', 1, f32(1, 1)));
+    assert.equal(types(closed).includes('close_round'), true);
+    assert.deepEqual(c.handle({ type: 'round_saved', round: 1 }), [{ type: 'waiting', reason: 'Waiting for 1 more participant(s)' }]);
+  });
+});
