@@ -1,4 +1,6 @@
-import { AppError } from './protocol';
+import * as Y from 'yjs';
+import { AppError, TEMPLATES, type TemplateName } from './protocol';
+import { seedSpecDoc } from './protocol/spec-doc';
 import { hashToken, newJoinCode, newSlug, newToken, normalizeJoinCode, type TicketStore } from './auth';
 import type { MemberRow, ProjectRow, Repository } from './db/repository';
 
@@ -14,8 +16,11 @@ export class ProjectService {
     private readonly tickets: TicketStore,
   ) {}
 
-  /** Creates a project and its owner; the owner token is returned once and stored only hashed. */
-  async create(input: { name: string; ownerName?: string; slug?: string; joinCode?: string }): Promise<Principal & { token: string }> {
+  /**
+   * Creates a project and its owner, its shared spec seeded from a template; the owner token is
+   * returned once and stored only hashed.
+   */
+  async create(input: { name: string; ownerName?: string; slug?: string; joinCode?: string; template?: TemplateName }): Promise<Principal & { token: string }> {
     const token = newToken();
     const { project, owner } = await this.repo.createProject({
       slug: input.slug ?? newSlug(input.name),
@@ -23,6 +28,10 @@ export class ProjectService {
       joinCode: input.joinCode ?? newJoinCode(),
       owner: { name: input.ownerName ?? 'Owner', tokenHash: hashToken(token) },
     });
+    const doc = new Y.Doc();
+    seedSpecDoc(doc, TEMPLATES[input.template ?? 'spiral'].spec);
+    await this.repo.appendDocUpdate(project.id, Y.encodeStateAsUpdate(doc));
+    doc.destroy();
     return { project, member: owner, token };
   }
 

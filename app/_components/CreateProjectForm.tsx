@@ -2,6 +2,7 @@
 
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useRouter } from 'next/navigation';
+import { TEMPLATES, TEMPLATE_NAMES, type TemplateName } from '@/server/protocol/templates';
 import { api, errorMessage, rememberName, rememberedName } from '@/app/_lib/api';
 import { cx, ui } from './ui';
 
@@ -14,6 +15,7 @@ const T = {
   pending: 'Creating…',
   missingProject: 'Give the project a name.',
   missingName: 'Enter a display name so others know who you are.',
+  template: 'Start from',
 };
 
 /** Creates a project (this browser becomes its owner) and opens it. */
@@ -22,6 +24,7 @@ export function CreateProjectForm() {
   const router = useRouter();
   const [project, setProject] = useState('');
   const [name, setName] = useState('');
+  const [template, setTemplate] = useState<TemplateName>('spiral');
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<{ field: 'project' | 'name' | null; message: string } | null>(null);
 
@@ -35,7 +38,7 @@ export function CreateProjectForm() {
     setPending(true);
     setError(null);
     try {
-      const created = await api.createProject(project.trim(), name.trim());
+      const created = await api.createProject(project.trim(), name.trim(), template);
       rememberName(name);
       router.push(`/p/${encodeURIComponent(created.slug)}`);
     } catch (err) {
@@ -82,6 +85,26 @@ export function CreateProjectForm() {
           className={ui.input}
         />
       </div>
+      <fieldset className="space-y-1.5">
+        <legend className={ui.label}>{T.template}</legend>
+        <div className="grid gap-2 sm:grid-cols-2">
+          {TEMPLATE_NAMES.map((key) => (
+            <label
+              key={key}
+              className={cx(
+                'flex cursor-pointer gap-2 rounded-lg border p-3 text-sm has-[:focus-visible]:ring-3 has-[:focus-visible]:ring-brand-100',
+                template === key ? 'border-brand-500 bg-brand-50' : 'border-slate-300 bg-white hover:bg-slate-50',
+              )}
+            >
+              <input type="radio" name="template" value={key} checked={template === key} onChange={() => setTemplate(key)} className="mt-1 accent-brand-600" data-testid={`template-${key}`} />
+              <span>
+                <span className="block font-semibold text-slate-900">{TEMPLATES[key].title}</span>
+                <span className="block text-slate-600">{TEMPLATES[key].description}</span>
+              </span>
+            </label>
+          ))}
+        </div>
+      </fieldset>
       {error && (
         <p id={errorId} role="alert" className={ui.error}>
           {error.message}

@@ -27,6 +27,10 @@ const T = {
     'dataset.noise': 'Noise',
     'dataset.seed': 'Seed',
     'dataset.trainRatio': 'Train ratio',
+    'dataset.points': 'Points',
+    loss: 'Loss',
+    'regularization.l1': 'L1 regularisation',
+    'regularization.l2': 'L2 regularisation',
     optimizer: 'Optimizer',
     learningRate: 'Learning rate',
     batchSize: 'Batch size',
@@ -46,7 +50,7 @@ const T = {
     roundDeadlineSec: 'Round deadline (s)',
     minCompletion: 'Min completion',
   } satisfies Record<ScalarField, string>,
-  options: { spiral: 'Spiral', circle: 'Circle', xor: 'XOR', sgd: 'SGD', adam: 'Adam', float32: 'float32 (exact)', float16: 'float16 (½ size)', int8: 'int8 (¼ size)',
+  options: { spiral: 'Spiral', circle: 'Circle', xor: 'XOR', gauss: 'Two Gaussians', sign: 'Is x > 0', integers: 'Integers −10…10', reals: 'Reals in [−10, 10]', crossentropy: 'Cross-entropy', mse: 'Mean squared error', sgd: 'SGD', adam: 'Adam', float32: 'float32 (exact)', float16: 'float16 (½ size)', int8: 'int8 (¼ size)',
     fedavg: 'FedAvg',
     fedsgd: 'FedSGD',
     fedprox: 'FedProx',
@@ -61,7 +65,9 @@ const T = {
 };
 
 const DATA_FIELDS: ScalarField[] = ['dataset.name', 'dataset.samples', 'dataset.noise', 'dataset.seed', 'dataset.trainRatio'];
-const TRAINING_FIELDS: ScalarField[] = ['optimizer', 'learningRate', 'batchSize', 'localEpochs', 'rounds'];
+/** Shown only for the "is x > 0" task. */
+const SIGN_FIELDS: ScalarField[] = ['dataset.points'];
+const TRAINING_FIELDS: ScalarField[] = ['loss', 'optimizer', 'learningRate', 'batchSize', 'localEpochs', 'rounds', 'regularization.l1', 'regularization.l2'];
 const FEDERATION_FIELDS: ScalarField[] = [
   'strategy.algorithm',
   'strategy.aggregator',
@@ -150,7 +156,10 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
         <div className="mt-4 space-y-6">
           <fieldset>
             <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.data}</legend>
-            <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{DATA_FIELDS.map(field)}</div>
+            <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">
+              {DATA_FIELDS.map(field)}
+              {snap.scalars['dataset.name'] === 'sign' && SIGN_FIELDS.map(field)}
+            </div>
           </fieldset>
           <FeaturesEditor doc={doc} features={snap.features} ctx={ctx} />
           <fieldset>

@@ -6,6 +6,7 @@ import {
   trainResponse,
   RUN_STATUSES,
   type ErrorCode,
+  type TemplateName,
 } from '@/server/protocol';
 
 /** An HTTP API failure with the server's error code (or a client-side one). */
@@ -110,8 +111,8 @@ export type Ticket = z.infer<typeof ticketResponse>;
 const enc = encodeURIComponent;
 
 export const api = {
-  createProject: (name: string, ownerName: string) =>
-    request('POST', '/api/projects', createProjectResponse, { name, ownerName: ownerName || undefined }),
+  createProject: (name: string, ownerName: string, template?: TemplateName) =>
+    request('POST', '/api/projects', createProjectResponse, { name, ownerName: ownerName || undefined, template }),
   join: (code: string, name: string) => request('POST', '/api/join', joinResponse, { code, name }),
   ticket: (slug: string) => request('POST', `/api/projects/${enc(slug)}/ticket`, ticketResponse, {}),
   project: (slug: string) => request('GET', `/api/projects/${enc(slug)}`, projectResponse),

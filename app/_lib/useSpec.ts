@@ -27,8 +27,9 @@ function humanize(path: string, message: string): string {
     if (/too (big|small)|expected number/i.test(message)) return `Must be from ${scalar.min} to ${scalar.max}`;
   }
   if (scalar?.kind === 'enum') return `Pick one of: ${scalar.options.join(', ')}`;
-  if (path === 'features') return 'Pick at least one input feature';
-  if (path === 'layers') return `At most ${MAX_HIDDEN_LAYERS} hidden layers`;
+  // Whole-spec checks (parameter limit, the sign task's single input) already speak plainly.
+  if (path === 'features' && /too small|>=/i.test(message)) return 'Pick at least one input feature';
+  if (path === 'layers' && /too big|<=/i.test(message)) return `At most ${MAX_HIDDEN_LAYERS} hidden layers`;
   if (/^layers\.\d+\.units$/.test(path)) return `Units must be a whole number from 1 to ${MAX_UNITS}`;
   return message;
 }

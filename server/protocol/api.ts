@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { TEMPLATE_NAMES } from './templates';
 
 /** HTTP API bodies (requests validated on the server, responses parsed by clients). */
 export const createProjectRequest = z.object({
   name: z.string().trim().min(1, 'Give the project a name').max(80),
   /** Display name of the creator (the owner). */
   ownerName: z.string().trim().min(1).max(40).optional(),
+  /** The spec the project starts from (default: spiral). */
+  template: z.enum(TEMPLATE_NAMES).optional(),
 });
 export const createProjectResponse = z.object({ slug: z.string(), joinCode: z.string(), ownerToken: z.string() });
 

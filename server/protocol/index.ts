@@ -2,6 +2,7 @@ export * from './version';
 export * from './errors';
 export * from './spec';
 export * from './spec-diff';
+export * from './templates';
 export * from './weights';
 export * from './codec';
 export * from './messages';

@@ -1,14 +1,23 @@
 import { z } from 'zod';
 import { VECTOR_ENCODINGS, vectorEncodingSchema } from './codec';
 
-/** Version of the model-spec schema; stored with every run's frozen spec. */
-export const SPEC_VERSION = 1;
+/**
+ * Version of the model-spec schema; stored with every run's frozen spec. 2 added the gauss and
+ * "is x > 0" datasets, the loss, L1/L2 regularisation and the size limits; a version-1 spec
+ * (a run stored before) reads as version 2 with the new fields at their defaults.
+ */
+export const SPEC_VERSION = 2;
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'linear'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
-export const DATASETS = ['spiral', 'circle', 'xor'] as const;
+/** 2-D point sets as in TensorFlow Playground, and 'sign': "is x > 0" on the line (input x₁ only). */
+export const DATASETS = ['spiral', 'circle', 'xor', 'gauss', 'sign'] as const;
 export type DatasetName = (typeof DATASETS)[number];
+/** 'sign' data: the 21 integers −10..10 (the classic first example), or `samples` reals from [−10, 10]. */
+export const SIGN_POINTS = ['integers', 'reals'] as const;
+export const LOSSES = ['crossentropy', 'mse'] as const;
+export type Loss = (typeof LOSSES)[number];
 
 /** Input features computed from a 2-D point (x₁, x₂), as in TensorFlow Playground. */
 export const FEATURES = ['x1', 'x2', 'x1sq', 'x2sq', 'x1x2', 'sin1', 'sin2'] as const;
@@ -26,8 +35,10 @@ export type AggregatorKind = (typeof AGGREGATORS)[number];
 export const SERVER_OPTIMIZERS = ['plain', 'momentum', 'adam', 'yogi', 'adagrad'] as const;
 export type ServerOptimizerKind = (typeof SERVER_OPTIMIZERS)[number];
 
-export const MAX_HIDDEN_LAYERS = 8;
-export const MAX_UNITS = 256;
+export const MAX_HIDDEN_LAYERS = 20;
+export const MAX_UNITS = 1024;
+/** Largest model: its float32 weights (4 MB) must fit one socket.io frame (see server/app.ts). */
+export const MAX_PARAMS = 1_000_000;
 
 export const layerSpecSchema = z.object({
   id: z.string().min(1).max(40),
@@ -43,6 +54,8 @@ export const datasetSpecSchema = z.object({
   noise: z.number().min(0).max(0.5),
   seed: z.number().int().min(0).max(2 ** 31 - 1),
   trainRatio: z.number().min(0.5).max(0.95),
+  /** 'sign' only: which points (see SIGN_POINTS). */
+  points: z.enum(SIGN_POINTS).default('integers'),
 });
 export type DatasetSpec = z.infer<typeof datasetSpecSchema>;
 
@@ -79,11 +92,22 @@ export const samplingSpecSchema = z.object({
 export type SamplingSpec = z.infer<typeof samplingSpecSchema>;
 export const DEFAULT_SAMPLING: SamplingSpec = { fraction: 1, minClients: 1, maxClients: 1000 };
 
-export const modelSpecSchema = z.object({
+export const regularizationSchema = z.object({
+  /** L1 penalty λ₁·Σ|w| over every kernel (not biases). */
+  l1: z.number().min(0).max(0.1),
+  /** L2 penalty λ₂·Σw² over every kernel (not biases). */
+  l2: z.number().min(0).max(0.1),
+});
+export const DEFAULT_REGULARIZATION = { l1: 0, l2: 0 };
+
+const specObjectSchema = z.object({
   specVersion: z.literal(SPEC_VERSION),
   dataset: datasetSpecSchema,
   features: z.array(z.enum(FEATURES)).min(1).max(FEATURES.length),
   layers: z.array(layerSpecSchema).max(MAX_HIDDEN_LAYERS),
+  /** crossentropy (binary: log loss) or mean squared error of the predicted probability. */
+  loss: z.enum(LOSSES).default('crossentropy'),
+  regularization: regularizationSchema.default(DEFAULT_REGULARIZATION),
   optimizer: z.enum(OPTIMIZERS),
   learningRate: z.number().min(1e-5).max(1),
   batchSize: z.number().int().min(1).max(1024),
@@ -98,18 +122,39 @@ export const modelSpecSchema = z.object({
   /** Fraction of a round's participants whose updates are needed at the deadline; fewer → the round is run again. */
   minCompletion: z.number().min(0).max(1).default(0),
 });
+
+/** A version-1 spec (stored runs, old documents) as version 2: new fields take their defaults. */
+function upgrade(value: unknown): unknown {
+  if (value && typeof value === 'object' && (value as { specVersion?: unknown }).specVersion === 1) return { ...value, specVersion: 2 };
+  return value;
+}
+
+/** Limits and combinations a field-by-field check cannot see, each tied to the field to fix. */
+function checkWhole(spec: z.infer<typeof specObjectSchema>, ctx: z.RefinementCtx): void {
+  if (spec.dataset.name === 'sign' && (spec.features.length !== 1 || spec.features[0] !== 'x1')) {
+    ctx.addIssue({ code: 'custom', path: ['features'], message: 'The "is x > 0" task has a single input: use x₁ only' });
+  }
+  const params = countParams(spec);
+  if (params > MAX_PARAMS) {
+    ctx.addIssue({ code: 'custom', path: ['layers'], message: `The network has ${params.toLocaleString('en')} parameters; at most ${MAX_PARAMS.toLocaleString('en')} fit a round` });
+  }
+}
+
+export const modelSpecSchema = z.preprocess(upgrade, specObjectSchema.superRefine(checkWhole));
 /** The model spec every client trains and the server aggregates: one shared, validated shape. */
 export type ModelSpec = z.infer<typeof modelSpecSchema>;
 
 /** The spiral template: the default spec of a new project. */
 export const DEFAULT_SPEC: ModelSpec = {
   specVersion: SPEC_VERSION,
-  dataset: { name: 'spiral', samples: 800, noise: 0.1, seed: 42, trainRatio: 0.8 },
+  dataset: { name: 'spiral', samples: 800, noise: 0.1, seed: 42, trainRatio: 0.8, points: 'integers' },
   features: ['x1', 'x2', 'x1sq', 'x2sq', 'x1x2', 'sin1', 'sin2'],
   layers: [
     { id: 'l1', units: 12, activation: 'tanh' },
     { id: 'l2', units: 8, activation: 'tanh' },
   ],
+  loss: 'crossentropy',
+  regularization: DEFAULT_REGULARIZATION,
   optimizer: 'adam',
   learningRate: 0.03,
   batchSize: 16,
@@ -129,6 +174,10 @@ export const SCALAR_FIELDS = {
   'dataset.noise': { kind: 'number', min: 0, max: 0.5, step: 0.01 },
   'dataset.seed': { kind: 'int', min: 0, max: 2 ** 31 - 1 },
   'dataset.trainRatio': { kind: 'number', min: 0.5, max: 0.95, step: 0.05 },
+  'dataset.points': { kind: 'enum', options: SIGN_POINTS },
+  loss: { kind: 'enum', options: LOSSES },
+  'regularization.l1': { kind: 'number', min: 0, max: 0.1, step: 0.0001 },
+  'regularization.l2': { kind: 'number', min: 0, max: 0.1, step: 0.0001 },
   optimizer: { kind: 'enum', options: OPTIMIZERS },
   learningRate: { kind: 'number', min: 1e-5, max: 1, step: 0.001 },
   batchSize: { kind: 'int', min: 1, max: 1024 },
@@ -174,7 +223,7 @@ export function validateSpec(value: unknown): { ok: true; spec: ModelSpec } | { 
 }
 
 /** Number of trainable parameters of the dense network the spec describes. */
-export function countParams(spec: ModelSpec): number {
+export function countParams(spec: Pick<ModelSpec, 'features' | 'layers'>): number {
   let inputs = spec.features.length;
   let total = 0;
   for (const layer of spec.layers) {

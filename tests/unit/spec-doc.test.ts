@@ -59,7 +59,7 @@ describe('seeding and reading', () => {
   test('a non-default spec round-trips too, including a feature subset and layer order', () => {
     const custom: ModelSpec = {
       ...threeLayers,
-      dataset: { name: 'xor', samples: 300, noise: 0.25, seed: 7, trainRatio: 0.6 },
+      dataset: { name: 'xor', samples: 300, noise: 0.25, seed: 7, trainRatio: 0.6, points: 'integers' },
       features: ['x1', 'x1x2'],
       optimizer: 'sgd',
       learningRate: 0.5,
@@ -360,6 +360,42 @@ describe('concurrent edits on two peers', () => {
     const lr = a.getMap(SPEC_MAP).get('learningRate');
     assert.ok(lr === 0.1 || lr === 0.2);
     assert.equal(b.getMap(SPEC_MAP).get('learningRate'), lr);
+  });
+});
+
+describe('spec version 2: limits, the sign task, upgrading version 1', () => {
+  test('a version-1 spec (a run stored before) validates as version 2 with the new fields at their defaults', () => {
+    const { loss: _loss, regularization: _reg, ...rest } = DEFAULT_SPEC;
+    const v1 = { ...rest, specVersion: 1, dataset: { name: 'spiral', samples: 800, noise: 0.1, seed: 42, trainRatio: 0.8 } };
+    const result = validateSpec(v1);
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+    assert.deepEqual(result.spec, DEFAULT_SPEC);
+  });
+
+  test('the "is x > 0" task takes x₁ only, with the problem on features', () => {
+    const sign = { ...DEFAULT_SPEC, dataset: { ...DEFAULT_SPEC.dataset, name: 'sign' as const } };
+    const result = validateSpec(sign);
+    assert.equal(result.ok, false);
+    if (!result.ok) assert.deepEqual(result.problems.map((p) => p.path), ['features']);
+    assert.equal(validateSpec({ ...sign, features: ['x1'] }).ok, true);
+  });
+
+  test('more than 1,000,000 parameters is a problem on layers, naming the count', () => {
+    const huge = { ...DEFAULT_SPEC, layers: [{ id: 'a', units: 1024, activation: 'relu' as const }, { id: 'b', units: 1024, activation: 'relu' as const }] };
+    assert.equal(validateSpec(huge).ok, false);
+    const result = validateSpec(huge);
+    if (!result.ok) {
+      assert.equal(result.problems[0]!.path, 'layers');
+      assert.equal(result.problems[0]!.message, "The network has 1,058,817 parameters; at most 1,000,000 fit a round");
+    }
+    assert.equal(validateSpec({ ...huge, layers: huge.layers.slice(0, 1) }).ok, true);
+  });
+
+  test('loss and L1/L2 regularisation are validated fields', () => {
+    assert.equal(validateSpec({ ...DEFAULT_SPEC, loss: 'mse', regularization: { l1: 0.001, l2: 0.01 } }).ok, true);
+    const bad = validateSpec({ ...DEFAULT_SPEC, loss: 'hinge', regularization: { l1: -1, l2: 0 } });
+    assert.equal(bad.ok, false);
+    if (!bad.ok) assert.deepEqual(bad.problems.map((p) => p.path).sort(), ['loss', 'regularization.l1']);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { DatasetSpec, Feature } from '../../server/protocol/spec';
-import { deriveSeed, mulberry32, permutation, uniform, type Rng } from './random';
+import { deriveSeed, gaussian, mulberry32, permutation, uniform, type Rng } from './random';
 
 /** Points (n×2, row-major) and their 0/1 labels. */
 export interface Dataset {
@@ -62,14 +62,54 @@ const xor: Generator = (n, noise, rng, x, y) => {
   }
 };
 
-const GENERATORS: Record<DatasetSpec['name'], Generator> = { spiral, circle, xor };
+/** Two Gaussian blobs around (2, 2) (label 1) and (−2, −2) (label 0); noise 0..0.5 widens them (variance 0.5..4). */
+const gauss: Generator = (n, noise, rng, x, y) => {
+  const sigma = Math.sqrt(0.5 + (noise / 0.5) * 3.5);
+  const half = Math.ceil(n / 2);
+  for (let k = 0; k < n; k++) {
+    const label = k < half ? 1 : 0;
+    const c = label === 1 ? 2 : -2;
+    x[2 * k] = c + gaussian(rng) * sigma;
+    x[2 * k + 1] = c + gaussian(rng) * sigma;
+    y[k] = label;
+  }
+};
+
+/** The sign task's range: x in [−SIGN_RANGE, SIGN_RANGE]. */
+export const SIGN_RANGE = 10;
+
+/**
+ * "Is x > 0" on the line (stored as points (x, 0), so the 2-D pipeline carries it; the spec uses
+ * the single feature x₁): the 21 integers −10..10, the classic first example, or `n` reals drawn
+ * from [−10, 10]. Noise flips labels within `noise·10` of zero.
+ */
+function sign(points: DatasetSpec['points']): Generator {
+  return (n, noise, rng, x, y) => {
+    for (let k = 0; k < n; k++) {
+      const v = points === 'integers' ? k - SIGN_RANGE : uniform(rng, -SIGN_RANGE, SIGN_RANGE);
+      const seen = v + uniform(rng, -SIGN_RANGE, SIGN_RANGE) * noise;
+      x[2 * k] = v;
+      x[2 * k + 1] = 0;
+      y[k] = seen > 0 ? 1 : 0;
+    }
+  };
+}
+
+const GENERATORS: Record<Exclude<DatasetSpec['name'], 'sign'>, Generator> = { spiral, circle, xor, gauss };
+
+/** How many points a dataset spec yields: `samples`, except the sign task's 21 integers. */
+export function datasetSize(spec: Pick<DatasetSpec, 'name' | 'samples' | 'points'>): number {
+  return spec.name === 'sign' && spec.points === 'integers' ? 2 * SIGN_RANGE + 1 : spec.samples;
+}
 
 /** Generates the spec's dataset: identical on every client for the same spec (seeded). */
-export function generateDataset(spec: Pick<DatasetSpec, 'name' | 'samples' | 'noise' | 'seed'>): Dataset {
-  const n = spec.samples;
+export function generateDataset(spec: Pick<DatasetSpec, 'name' | 'samples' | 'noise' | 'seed'> & Partial<Pick<DatasetSpec, 'points'>>): Dataset {
+  const points = spec.points ?? 'integers';
+  const n = datasetSize({ ...spec, points });
   const x = new Float32Array(n * 2);
   const y = new Float32Array(n);
-  GENERATORS[spec.name](n, spec.noise, mulberry32(deriveSeed(spec.seed, `data:${spec.name}`)), x, y);
+  const generate = spec.name === 'sign' ? sign(points) : GENERATORS[spec.name];
+  generate(n, spec.noise, mulberry32(deriveSeed(spec.seed, `data:${spec.name}`)), x, y);
   return { x, y };
 }
 
@@ -138,7 +178,7 @@ export function featurize(x: Float32Array, features: readonly Feature[]): Float3
 
 /** Cache key of everything that determines the generated data and its split. */
 export function datasetKey(spec: DatasetSpec): string {
-  return [spec.name, spec.samples, spec.noise, spec.seed, spec.trainRatio].join('|');
+  return [spec.name, spec.samples, spec.noise, spec.seed, spec.trainRatio, spec.points].join('|');
 }
 
 // A few entries: a server evaluates several projects' runs in turn.

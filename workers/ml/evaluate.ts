@@ -2,7 +2,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { ModelSpec } from '../../server/protocol/spec';
 import type { WeightsManifest } from '../../server/protocol/weights';
 import { datasetKey, datasetSplit, featurize } from './datasets';
-import { buildModel, disposeModel, writeWeights, type Sequential, type TF } from './model';
+import { PROBABILITY_EPSILON, buildModel, disposeModel, specLoss, writeWeights, type Sequential, type TF } from './model';
 
 /** An inference model plus the held-out tensors, kept per spec so each round's evaluation is one forward pass. */
 interface EvalCache {
@@ -63,11 +63,10 @@ function evaluator(tf: TF, spec: ModelSpec): EvalCache {
   return entry;
 }
 
-// Keras clips probabilities by this epsilon in binary cross-entropy; same here so held-out loss
-// is comparable with the training loss model.fit reports.
-const EPSILON = 1e-7;
-
-/** Held-out binary cross-entropy and accuracy (threshold 0.5) of the given weights. */
+/**
+ * Held-out loss (the spec's: cross-entropy clipped as Keras does, or mean squared error; without
+ * the regularisation penalty, which is not about the data) and accuracy (threshold 0.5).
+ */
 export async function evaluate(
   tf: TF,
   spec: ModelSpec,
@@ -77,9 +76,9 @@ export async function evaluate(
   const entry = evaluator(tf, spec);
   writeWeights(tf, entry.model, manifest, weights);
   const result = tf.tidy(() => {
-    const p = (entry.model.predict(entry.x) as tfjs.Tensor).clipByValue(EPSILON, 1 - EPSILON);
+    const p = (entry.model.predict(entry.x) as tfjs.Tensor).clipByValue(PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON);
     const y = entry.y;
-    const loss = y.mul(p.log()).add(tf.scalar(1).sub(y).mul(tf.scalar(1).sub(p).log())).mean().neg();
+    const loss = specLoss(tf, spec, y, p);
     const accuracy = p.greaterEqual(0.5).toFloat().equal(y).toFloat().mean();
     return tf.stack([loss, accuracy]);
   });

@@ -11,8 +11,40 @@ export function makeOptimizer(tf: TF, spec: Pick<ModelSpec, 'optimizer' | 'learn
   return spec.optimizer === 'adam' ? tf.train.adam(spec.learningRate) : tf.train.sgd(spec.learningRate);
 }
 
+/** Keras clips probabilities by this epsilon in binary cross-entropy; evaluation does the same. */
+export const PROBABILITY_EPSILON = 1e-7;
+
+/** The spec's loss of predicted probabilities `p` against 0/1 labels `y`, averaged: a scalar. */
+export function specLoss(tf: TF, spec: Pick<ModelSpec, 'loss'>, y: tfjs.Tensor, p: tfjs.Tensor): tfjs.Scalar {
+  if (spec.loss === 'mse') return tf.mean(tf.squaredDifference(p, y)) as tfjs.Scalar;
+  return tf.mean(tf.metrics.binaryCrossentropy(y, p)) as tfjs.Scalar;
+}
+
 /**
- * The spec's dense network, compiled with its optimizer and binary cross-entropy. Layers are named
+ * The spec's regulariser for kernels (biases are never penalised), as model.fit adds it to the
+ * loss: λ₁·Σ|w| + λ₂·Σw². Undefined when both are 0.
+ */
+function kernelRegularizer(tf: TF, spec: Pick<ModelSpec, 'regularization'>) {
+  const { l1, l2 } = spec.regularization;
+  return l1 > 0 || l2 > 0 ? tf.regularizers.l1l2({ l1, l2 }) : undefined;
+}
+
+/** The regularisation penalty of a model's current kernels, for hand-written training loops. */
+export function regularizationPenalty(tf: TF, spec: Pick<ModelSpec, 'regularization'>, model: Sequential): tfjs.Scalar | null {
+  const { l1, l2 } = spec.regularization;
+  if (l1 === 0 && l2 === 0) return null;
+  const kernels = model.weights.filter((w) => w.originalName.endsWith('/kernel')).map((w) => w.read());
+  let total = tf.scalar(0);
+  for (const k of kernels) {
+    if (l1 > 0) total = total.add(tf.sum(tf.abs(k)).mul(l1));
+    if (l2 > 0) total = total.add(tf.sum(tf.square(k)).mul(l2));
+  }
+  return total as tfjs.Scalar;
+}
+
+/**
+ * The spec's dense network, compiled with its optimizer and loss (cross-entropy or mean squared
+ * error of the output probability) and L1/L2 kernel regularisation. Layers are named
  * by position (h0, h1, …, out) so manifests are identical in every process, whatever the layer ids.
  * `seed` makes the initial weights deterministic; omit it when the weights get overwritten anyway.
  */
@@ -21,13 +53,13 @@ export function buildModel(tf: TF, spec: ModelSpec, seed?: number): Sequential {
   const model = tf.sequential();
   let inputShape: [number] | undefined = [spec.features.length];
   spec.layers.forEach((layer, i) => {
-    model.add(tf.layers.dense({ inputShape, units: layer.units, activation: layer.activation, name: `h${i}`, kernelInitializer: init(i) }));
+    model.add(tf.layers.dense({ inputShape, units: layer.units, activation: layer.activation, name: `h${i}`, kernelInitializer: init(i), kernelRegularizer: kernelRegularizer(tf, spec) }));
     inputShape = undefined;
   });
   model.add(
-    tf.layers.dense({ inputShape, units: 1, activation: 'sigmoid', name: 'out', kernelInitializer: init(spec.layers.length) }),
+    tf.layers.dense({ inputShape, units: 1, activation: 'sigmoid', name: 'out', kernelInitializer: init(spec.layers.length), kernelRegularizer: kernelRegularizer(tf, spec) }),
   );
-  model.compile({ optimizer: makeOptimizer(tf, spec), loss: 'binaryCrossentropy' });
+  model.compile({ optimizer: makeOptimizer(tf, spec), loss: spec.loss === 'mse' ? 'meanSquaredError' : 'binaryCrossentropy' });
   return model;
 }
 

@@ -2,7 +2,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { ModelSpec } from '../../server/protocol/spec';
 import { manifestSize, type WeightsManifest } from '../../server/protocol/weights';
 import { datasetKey, datasetSplit, featurize, selectRows, shardIndices } from './datasets';
-import { assertManifestMatches, buildModel, makeOptimizer, readWeights, writeWeights, type Sequential, type TF } from './model';
+import { assertManifestMatches, buildModel, makeOptimizer, readWeights, regularizationPenalty, specLoss, writeWeights, type Sequential, type TF } from './model';
 import { deriveSeed, mulberry32, permutation, type Rng } from './random';
 
 /** What a client trains in one round: the global weights and its shard of the training split. */
@@ -46,7 +46,8 @@ let cache: TrainerCache | null = null;
  */
 function trainerKey(tf: TF, spec: ModelSpec): string {
   const layers = spec.layers.map((l) => `${l.units}:${l.activation}`).join(',');
-  return `${tf.getBackend()}|${datasetKey(spec.dataset)}|${spec.features.join(',')}|${layers}`;
+  const { l1, l2 } = spec.regularization;
+  return `${tf.getBackend()}|${datasetKey(spec.dataset)}|${spec.features.join(',')}|${layers}|${spec.loss}|${l1},${l2}`;
 }
 
 function disposeShard(shard: ShardTensors): void {
@@ -190,10 +191,12 @@ function modelVariables(model: Sequential): tfjs.Variable[] {
   return model.weights.map((w) => w.read() as tfjs.Variable);
 }
 
-/** Mean binary cross-entropy exactly as model.fit computes it (Keras' clipped-logit form). */
-function batchLoss(tf: TF, model: Sequential, x: tfjs.Tensor, y: tfjs.Tensor): tfjs.Scalar {
+/** The spec's loss plus its regularisation penalty, exactly as model.fit computes them. */
+function batchLoss(tf: TF, spec: ModelSpec, model: Sequential, x: tfjs.Tensor, y: tfjs.Tensor): tfjs.Scalar {
   const p = model.apply(x, { training: true }) as tfjs.Tensor;
-  return tf.mean(tf.metrics.binaryCrossentropy(y, p)) as tfjs.Scalar;
+  const loss = specLoss(tf, spec, y, p);
+  const penalty = regularizationPenalty(tf, spec, model);
+  return penalty ? (loss.add(penalty) as tfjs.Scalar) : loss;
 }
 
 function fedSgdStep(tf: TF, entry: TrainerCache, task: TrainTask, data: ShardData): RoundOutput {
@@ -212,7 +215,7 @@ function fedSgdStep(tf: TF, entry: TrainerCache, task: TrainTask, data: ShardDat
       x = tf.gather(data.x, rows);
       y = tf.gather(data.y, rows);
     }
-    const { value, grads } = tf.variableGrads(() => batchLoss(tf, entry.model, x, y), variables);
+    const { value, grads } = tf.variableGrads(() => batchLoss(tf, spec, entry.model, x, y), variables);
     // Read while the gradients are alive: a backend may hand out its own storage.
     let offset = 0;
     for (const v of variables) {
@@ -254,7 +257,7 @@ async function fedProxTrain(tf: TF, entry: TrainerCache, task: TrainTask, data: 
             const yb = ys.slice([begin, 0], [size, -1]);
             let dataLoss: tfjs.Scalar | null = null;
             const { grads } = tf.variableGrads(() => {
-              const loss = batchLoss(tf, entry.model, xb, yb);
+              const loss = batchLoss(tf, spec, entry.model, xb, yb);
               if (last) dataLoss = tf.keep(loss);
               return loss;
             }, variables);

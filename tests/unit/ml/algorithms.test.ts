@@ -197,3 +197,34 @@ it('FedSGD and FedProx leak no tensors across rounds and free everything on disp
   disposeTrainer();
   assert.equal(tf.memory().numTensors, baseline);
 });
+
+describe('loss and regularisation', () => {
+  it('L2 adds exactly −lr·2·λ₂·w to each kernel value of a FedSGD step, and nothing to biases', async () => {
+    const spec = withStrategy('fedsgd', { optimizer: 'sgd', learningRate: 0.1, batchSize: 1024 });
+    const lambda = 0.01;
+    const plain = await trainRound(tf, task(spec, 0, 2));
+    const penalised = await trainRound(tf, task({ ...spec, regularization: { l1: 0, l2: lambda } }, 0, 2));
+    let offset = 0;
+    for (const tensor of manifest) {
+      const size = tensor.shape.reduce((a, b) => a * b, 1);
+      const kernel = tensor.name.endsWith('/kernel');
+      for (let i = offset; i < offset + size; i++) {
+        const expected = kernel ? -spec.learningRate * 2 * lambda * weights[i]! : 0;
+        const got = penalised.delta[i]! - plain.delta[i]!;
+        assert.ok(Math.abs(got - expected) < 1e-6, `${tensor.name}[${i - offset}]: ${got} vs ${expected}`);
+      }
+      offset += size;
+    }
+  });
+
+  it('mean squared error trains and evaluates with its own loss', async () => {
+    const spec: ModelSpec = { ...DEFAULT_SPEC, loss: 'mse' };
+    const before = await evaluate(tf, spec, manifest, weights);
+    const bce = await evaluate(tf, DEFAULT_SPEC, manifest, weights);
+    assert.ok(before.loss > 0 && before.loss < 1, `MSE of probabilities is within (0, 1): ${before.loss}`);
+    assert.notEqual(before.loss, bce.loss);
+    const result = await trainRound(tf, task(spec, 0, 1));
+    const after = await evaluate(tf, spec, manifest, applyDelta(weights, result.delta));
+    assert.ok(after.loss < before.loss, `MSE went from ${before.loss} to ${after.loss}`);
+  });
+});

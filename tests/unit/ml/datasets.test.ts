@@ -54,6 +54,39 @@ describe('generateDataset', () => {
     });
   }
 
+  it('gauss: two balanced blobs around (2, 2) → 1 and (−2, −2) → 0, wider with noise', () => {
+    const tight = generateDataset({ ...base, name: 'gauss', samples: 2000, noise: 0 });
+    const wide = generateDataset({ ...base, name: 'gauss', samples: 2000, noise: 0.5 });
+    assert.equal(tight.y.reduce((s, v) => s + v, 0), 1000);
+    const spread = (d: typeof tight) => {
+      let sum = 0;
+      for (let k = 0; k < d.y.length; k++) {
+        const c = d.y[k] === 1 ? 2 : -2;
+        sum += (d.x[2 * k]! - c) ** 2 + (d.x[2 * k + 1]! - c) ** 2;
+      }
+      return sum / (2 * d.y.length); // per-coordinate variance around the centres
+    };
+    assert.ok(Math.abs(spread(tight) - 0.5) < 0.08, `variance ${spread(tight)} ≈ 0.5`);
+    assert.ok(Math.abs(spread(wide) - 4) < 0.5, `variance ${spread(wide)} ≈ 4`);
+  });
+
+  it('sign (integers): the 21 integers −10..10 on the x axis, labelled x > 0, whatever `samples` says', () => {
+    const data = generateDataset({ ...base, name: 'sign', points: 'integers', samples: 500, noise: 0 });
+    assert.deepEqual([...data.x.filter((_, i) => i % 2 === 0)], Array.from({ length: 21 }, (_, i) => i - 10));
+    assert.ok(data.x.filter((_, i) => i % 2 === 1).every((v) => v === 0));
+    assert.deepEqual([...data.y], Array.from({ length: 21 }, (_, i) => (i - 10 > 0 ? 1 : 0)));
+  });
+
+  it('sign (reals): `samples` reals in [−10, 10], labelled x > 0 without noise', () => {
+    const data = generateDataset({ ...base, name: 'sign', points: 'reals', samples: 300, noise: 0 });
+    assert.equal(data.y.length, 300);
+    for (let k = 0; k < 300; k++) {
+      const v = data.x[2 * k]!;
+      assert.ok(v >= -10 && v <= 10);
+      assert.equal(data.y[k], v > 0 ? 1 : 0);
+    }
+  });
+
   it('spiral and noise-free circle are exactly balanced', () => {
     for (const name of ['spiral', 'circle'] as const) {
       const data = generateDataset({ ...base, name, samples: 500, noise: 0 });
