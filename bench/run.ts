@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchAggregate } from './aggregate';
 import { benchClient } from './client';
+import { benchCollab } from './collab';
 import { benchRound } from './round';
 import { benchServer } from './server';
 import { benchWire } from './wire';
@@ -17,8 +18,16 @@ const SUITES: Record<string, () => Promise<Record<string, number>>> = {
   aggregate: () => benchAggregate(),
   round: () => benchRound(),
   server: () => benchServer(),
+  collab: () => benchCollab(),
   wire: () => benchWire(),
   client: () => benchClient(),
+};
+
+/** Goals, shown beside their metric in the table. */
+const GOALS: Record<string, string> = {
+  'aggregate.ratio_vs_raw_pass': '≤ 0.5',
+  'aggregate.finalize_ms_50x1M': '≤ 5',
+  'collab.p99_ms_30_clients': '≤ 25',
 };
 
 const requested = process.argv.slice(2).filter((name) => name in SUITES);
@@ -39,7 +48,11 @@ if (results.server) {
 }
 
 const rows = Object.entries(results).flatMap(([suite, values]) =>
-  Object.entries(values).map(([key, value]) => ({ metric: `${suite}.${key}`, value: Number.isInteger(value) ? value : Number(value.toPrecision(4)) })),
+  Object.entries(values).map(([key, value]) => ({
+    metric: `${suite}.${key}`,
+    value: Number.isInteger(value) ? value : Number(value.toPrecision(4)),
+    goal: GOALS[`${suite}.${key}`] ?? '',
+  })),
 );
 console.table(rows);
 

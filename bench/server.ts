@@ -8,42 +8,18 @@
  * BENCH_CPU_PROF=<dir> writes the server's CPU profiles (main thread and workers) there, to find
  * what holds the event loop.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { createRepository } from '../server/db/prisma-repository';
 import { setScalar } from '../server/protocol/spec-doc';
 import { api, waitFor } from '../tests/helpers/server';
 import { connectDoc } from '../tests/helpers/yjs';
-
-function lines(child: ChildProcess, onLine: (line: string) => void): void {
-  let buffer = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      onLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-    }
-  });
-}
+import { lines, spawnBots, startServerProcess } from './helpers';
 
 export async function benchServer(options: { clients?: number; rounds?: number } = {}): Promise<Record<string, number>> {
   const clients = options.clients ?? 8;
   const rounds = options.rounds ?? 12;
-  const profileDir = process.env.BENCH_CPU_PROF;
-  const dir = mkdtempSync(path.join(tmpdir(), 'cotrain-bench-'));
-  const dbUrl = `file:${path.join(dir, 'bench.db')}`;
-  const server = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=500'] : []), '--import', 'tsx', 'tests/helpers/api-server-main.ts'], { env: { ...process.env, DATABASE_URL: dbUrl }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let loop: { p50: number; p99: number; max: number; rssMb: number } | null = null;
-  const port = await new Promise<number>((resolve) =>
-    lines(server, (line) => {
-      if (line.startsWith('READY ')) resolve(Number(line.slice(6)));
-      if (line.startsWith('LOOP ')) loop = JSON.parse(line.slice(5)) as typeof loop;
-    }),
-  );
-  const url = `http://127.0.0.1:${port}`;
+  const server = await startServerProcess({ profileDir: process.env.BENCH_CPU_PROF });
+  const { url, dbUrl } = server;
   let bots: ChildProcess | null = null;
   try {
     const created = await api(url, 'POST', '/api/projects', { name: 'Bench' });
@@ -59,20 +35,19 @@ export async function benchServer(options: { clients?: number; rounds?: number }
     editor.close();
 
     const computeByRound = new Map<number, number>();
-    bots = spawn(process.execPath, ['--import', 'tsx', 'workers/bots.ts', '--url', url, '--code', joinCode, '--count', String(clients)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    bots = spawnBots(url, joinCode, clients);
     lines(bots, (line) => {
       const row = JSON.parse(line) as { round: number; ms: number };
       computeByRound.set(row.round, (computeByRound.get(row.round) ?? 0) + row.ms);
     });
     await new Promise((r) => setTimeout(r, 4000)); // bots load TensorFlow.js and connect
-    server.kill('SIGUSR2'); // reset the loop histogram: measure the rounds only
+    await server.loop(); // reset the loop histogram: measure the rounds only
     const started = await api(url, 'POST', `/api/projects/${slug}/train`, {}, ownerToken);
     const runId = started.body.runId as string;
     const exited = new Promise<number | null>((resolve) => bots!.on('exit', resolve));
     const code = await exited;
     if (code !== 0) throw new Error(`bots exited with ${code}`);
-    server.kill('SIGUSR2');
-    await waitFor(() => loop, 5000, 'event-loop report');
+    const report = await server.loop();
 
     const repo = await createRepository(dbUrl);
     const stored = await repo.listRounds(runId);
@@ -83,7 +58,6 @@ export async function benchServer(options: { clients?: number; rounds?: number }
       .map((r) => r.finishedAt.getTime() - r.startedAt.getTime() - computeByRound.get(r.number)!);
     const roundMs = stored.filter((r) => r.number > 1).map((r) => r.finishedAt.getTime() - r.startedAt.getTime());
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-    const report = loop as unknown as { p99: number; max: number; rssMb: number };
     return {
       socket_overhead_ms_8_clients: mean(overheads),
       round_ms_8_clients: mean(roundMs),
@@ -93,8 +67,7 @@ export async function benchServer(options: { clients?: number; rounds?: number }
     };
   } finally {
     bots?.kill('SIGKILL');
-    server.kill(profileDir ? 'SIGTERM' : 'SIGKILL'); // SIGTERM exits cleanly, which writes the profile
-    rmSync(dir, { recursive: true, force: true });
+    server.stop();
   }
 }
 
