@@ -12,6 +12,7 @@ import { ProjectService } from './projects';
 import { TrainingService } from './training/service';
 import { closeModelThread } from './training/run-model';
 import { serveVendor } from './vendor';
+import { serveData } from './data/route';
 
 /** Largest socket.io message: 1M float32 parameters plus framing. */
 export const MAX_SOCKET_MESSAGE = 4 * 1_000_000 + 64 * 1024;
@@ -57,6 +58,7 @@ export function createServer(deps: ServerDeps): CotrainServer {
     void (async () => {
       if (await api(req, res)) return;
       if (await serveVendor(req, res)) return;
+      if (await serveData(req, res)) return;
       if (deps.pages) return deps.pages.handle(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
     })().catch((error: unknown) => {
