@@ -35,6 +35,10 @@ export class CollabRoom {
   private queue: Promise<void> = Promise.resolve();
   private lastSeq = 0;
   private sinceCompact = 0;
+  /** Updates waiting for the next group commit, in arrival order. */
+  private pending: { update: Uint8Array; origin: unknown; done: (error?: unknown) => void }[] = [];
+  /** The write loop, while one runs. */
+  private writing: Promise<void> | null = null;
 
   private constructor(
     readonly projectId: string,
@@ -116,7 +120,10 @@ export class CollabRoom {
 
   /** Writes all queued work and compacts the log into one state (on idle and on shutdown). */
   flush(): Promise<void> {
-    return this.enqueue(() => this.compact());
+    return this.enqueue(async () => {
+      await this.writing;
+      await this.compact();
+    });
   }
 
   private async handleMessage(conn: Connection, bytes: Uint8Array): Promise<void> {
@@ -161,17 +168,47 @@ export class CollabRoom {
       const update = decoding.readVarUint8Array(decoder);
       // Validate before persisting: a malformed update must never reach the log.
       Y.decodeUpdate(update);
-      await this.persistAndApply(update, conn.ws);
+      // Not awaited: the next frames may join this update's group commit (order is kept).
+      this.persistAndApply(update, conn.ws).catch((error: unknown) => {
+        this.log.error({ err: error, projectId: this.projectId }, 'could not store a Yjs update; closing the connection so the client resends it');
+        conn.ws.close(1011, 'could not store the update');
+      });
       return;
     }
     throw new Error(`unknown sync message ${syncType}`);
   }
 
-  /** Appends the update to the log, then applies it (which relays it to everyone else). */
-  private async persistAndApply(update: Uint8Array, origin: unknown): Promise<void> {
-    this.lastSeq = await this.repo.appendDocUpdate(this.projectId, update);
-    Y.applyUpdate(this.doc, update, origin);
-    if (++this.sinceCompact >= COMPACT_EVERY) await this.compact();
+  /**
+   * Appends the update to the log, then applies it (which relays it to everyone else): nothing is
+   * relayed before it is durable. Group commit: updates arriving while a write is in flight go to
+   * the log together in the next one, so one slow commit (an fsync, a round's save holding the
+   * database) delays the edits behind it once, not once each.
+   */
+  private persistAndApply(update: Uint8Array, origin: unknown): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ update, origin, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      this.writing ??= this.writeLoop();
+    });
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0);
+      try {
+        const seqs = await this.repo.appendDocUpdates(this.projectId, batch.map((b) => b.update));
+        this.lastSeq = Math.max(this.lastSeq, ...seqs);
+      } catch (error) {
+        for (const b of batch) b.done(error);
+        continue;
+      }
+      for (const b of batch) {
+        Y.applyUpdate(this.doc, b.update, b.origin);
+        b.done();
+      }
+      this.sinceCompact += batch.length;
+      if (this.sinceCompact >= COMPACT_EVERY) await this.compact().catch((error: unknown) => this.log.error({ err: error, projectId: this.projectId }, 'compaction failed'));
+    }
+    this.writing = null;
   }
 
   private async compact(): Promise<void> {

@@ -176,6 +176,17 @@ class PrismaRepository implements Repository {
     });
   }
 
+  /** Like appendDocUpdate for several updates: one statement, one commit, seqs in the given order. */
+  appendDocUpdates(projectId: string, updates: Uint8Array[]): Promise<number[]> {
+    if (updates.length === 0) return Promise.resolve([]);
+    if (updates.length === 1) return this.appendDocUpdate(projectId, updates[0]!).then((seq) => [seq]);
+    return this.serial(projectId, async () => {
+      const rows = await this.db.projectDocUpdate.createManyAndReturn({ data: updates.map((update) => ({ projectId, update: forPrisma(update) })), select: { seq: true } });
+      // Rows come back in insertion order; sort anyway, since seq order is what the log means.
+      return rows.map((r) => r.seq).sort((a, b) => a - b);
+    });
+  }
+
   compactDoc(projectId: string, state: Uint8Array, upToSeq: number): Promise<void> {
     return this.serial(projectId, async () => {
       const bytes = forPrisma(state);

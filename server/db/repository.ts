@@ -106,6 +106,8 @@ export interface Repository {
   loadDoc(projectId: string): Promise<{ state: Uint8Array | null; updates: { seq: number; update: Uint8Array }[] }>;
   /** Appends one Yjs update to the log; resolves once it is durable. Returns its sequence number. */
   appendDocUpdate(projectId: string, update: Uint8Array): Promise<number>;
+  /** Appends several updates, in order, in one commit (group commit); resolves with their sequence numbers. */
+  appendDocUpdates(projectId: string, updates: Uint8Array[]): Promise<number[]>;
   /** Replaces the stored state and drops logged updates with seq ≤ upToSeq, atomically. */
   compactDoc(projectId: string, state: Uint8Array, upToSeq: number): Promise<void>;
 

@@ -24,6 +24,7 @@ const METHODS = [
   'listMembers',
   'loadDoc',
   'appendDocUpdate',
+  'appendDocUpdates',
   'compactDoc',
   'createRun',
   'updateRun',

@@ -123,6 +123,19 @@ function repositorySuite(open: () => Promise<{ url: string; cleanup: () => Promi
     assert.deepEqual(await repo.loadDoc(project.id), { state: state2, updates: [] });
   });
 
+  test('appends a group of updates in one call, in order, after what was there', async () => {
+    const { project } = await newProject();
+    const first = await repo.appendDocUpdate(project.id, Uint8Array.of(1));
+    const group = [Uint8Array.of(2), randomBytes(3000), Uint8Array.of(4)];
+    const seqs = await repo.appendDocUpdates(project.id, group);
+    assert.equal(seqs.length, 3);
+    assert.ok([first, ...seqs].every((seq, i, all) => i === 0 || seq > all[i - 1]!), `seqs increase: ${first} ${seqs}`);
+    const loaded = await repo.loadDoc(project.id);
+    assert.deepEqual(loaded.updates.map((u) => u.seq), [first, ...seqs]);
+    loaded.updates.slice(1).forEach((u, i) => assert.deepEqual(u.update, new Uint8Array(group[i]!)));
+    assert.deepEqual(await repo.appendDocUpdates(project.id, []), []);
+  });
+
   test('gives concurrent appends increasing seqs in call order and loses none', async () => {
     const { project } = await newProject();
     const { project: other } = await newProject();
