@@ -8,7 +8,7 @@
  * `node --import tsx bench/client.ts` prints a table; bench/run.ts imports `benchClient`.
  */
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_SPEC, countParams, type ModelSpec } from '../server/protocol/spec';
+import { DEFAULT_SPEC, countParams, describeLayer, type ModelSpec } from '../server/protocol/spec';
 import { datasetSplit, featurize, selectRows, shardIndices } from '../workers/ml/datasets';
 import { buildModel, disposeModel, initialWeights, type TF } from '../workers/ml/model';
 import { loadNodeTf } from '../workers/ml/node-tf';
@@ -91,7 +91,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const result = await benchClient();
   console.log(
     `client round vs raw model.fit — ${spec.dataset.name} ${spec.dataset.samples} samples, shard 1/2, ` +
-      `batch ${spec.batchSize}, ${spec.localEpochs} epochs, hidden ${spec.layers.map((l) => l.units).join('-')} (${countParams(spec)} params), cpu backend, medians`,
+      `batch ${spec.batchSize}, ${spec.localEpochs} epochs, hidden ${spec.layers.map(describeLayer).join(', ')} (${countParams(spec)} params), cpu backend, medians`,
   );
   const rows = Object.entries(result).map(([metric, value]) => [metric, metric.endsWith('_ms') ? value.toFixed(1) : value.toFixed(3)]);
   const width = Math.max(...rows.map(([m]) => m!.length));

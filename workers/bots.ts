@@ -16,7 +16,9 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { loadNodeTf } from './ml/node-tf';
+import { ensureBackendFor } from './ml/backend';
 import { trainRound } from './ml/train';
+import { ensureMnistRegistered } from '../server/data/mnist';
 import { deriveSeed, mulberry32, type Rng } from './ml/random';
 import { ATTACKS, DEFAULT_ATTACK_SCALE, applyAttack, isHostile, type AttackKind } from './attacks';
 import { connectHeadless, joinProject, serialize } from './headless';
@@ -235,7 +237,11 @@ async function main(): Promise<number> {
   const tf = await loadNodeTf(args.backend);
   // Clients of one process share one TensorFlow.js engine: train one at a time. Delays and
   // attacks wrap this from outside, so a straggler's wait never blocks the others.
-  const train = serialize((task: TrainTask) => trainRound(tf, task));
+  const train = serialize(async (task: TrainTask) => {
+    if (task.spec.dataset.name === 'mnist') await ensureMnistRegistered();
+    await ensureBackendFor(tf, task.spec);
+    return trainRound(tf, task);
+  });
 
   return new Promise<number>((resolve) => {
     let running = args.count;

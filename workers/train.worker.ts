@@ -1,8 +1,9 @@
 /// <reference lib="webworker" />
 // The browser's training worker (module worker): keeps TensorFlow.js off the UI thread.
 import * as tf from '@tensorflow/tfjs';
-import { pickBackend } from './ml/backend';
+import { ensureBackendFor, pickBackend } from './ml/backend';
 import { predictPoints } from './ml/evaluate';
+import { fetchMnist } from './ml/mnist-fetch';
 import { trainRound } from './ml/train';
 import type { WorkerRequest, WorkerResponse } from './worker-messages';
 
@@ -20,11 +21,15 @@ async function handle(request: WorkerRequest): Promise<void> {
       return;
     }
     case 'train': {
+      // MNIST digits come from the server once (HTTP-cached); other datasets are generated here.
+      if (request.task.spec.dataset.name === 'mnist') await fetchMnist();
+      await ensureBackendFor(tf, request.task.spec);
       const result = await trainRound(tf, request.task);
       reply({ type: 'result', id: request.id, result }, [result.delta.buffer]);
       return;
     }
     case 'predict': {
+      if (request.spec.dataset.name === 'mnist') await fetchMnist();
       const values = await predictPoints(tf, request.spec, request.manifest, request.weights, request.points);
       reply({ type: 'prediction', id: request.id, values }, [values.buffer]);
       return;

@@ -1,18 +1,22 @@
 'use client';
 
 import type * as Y from 'yjs';
-import { ACTIVATIONS, MAX_HIDDEN_LAYERS, MAX_UNITS, type Activation } from '@/server/protocol/spec';
-import { addLayer, moveLayer, removeLayer, updateLayer } from '@/server/protocol/spec-doc';
+import { LAYER_FIELDS, LAYER_TYPES, MAX_HIDDEN_LAYERS, NEW_LAYER, type LayerType } from '@/server/protocol/spec';
+import { inferShapes } from '@/server/protocol/shapes';
+import { addLayer, moveLayer, removeLayer, setLayerType, updateLayer, type LayerEntry } from '@/server/protocol/spec-doc';
 import type { SpecSnapshot } from '@/app/_lib/useSpec';
 import { NumberField, Problems, SelectField, type FieldContext } from './fields';
 import { cx, ui } from './ui';
 
 const T = {
   input: (n: number) => `Input · ${n} feature${n === 1 ? '' : 's'}`,
-  output: 'Output · 1 unit, sigmoid',
-  layer: (i: number) => `Hidden ${i}`,
-  units: 'Units',
-  activation: 'Activation',
+  imageInput: (shape: number[]) => `Input · ${shape.join(' × ')} image`,
+  output: (units: number) => (units === 1 ? 'Output · 1 unit, sigmoid' : `Output · ${units} units, softmax`),
+  layer: (i: number) => `Layer ${i}`,
+  type: 'Type',
+  types: { dense: 'Dense', conv2d: 'Convolution', maxpool: 'Max pooling', flatten: 'Flatten', dropout: 'Dropout' } satisfies Record<LayerType, string>,
+  fields: { units: 'Units', activation: 'Activation', filters: 'Filters', kernelSize: 'Kernel size', poolSize: 'Pool size', rate: 'Rate' } as Record<string, string>,
+  shape: (shape: number[]) => `→ ${shape.join(' × ')}`,
   up: 'Move layer up',
   down: 'Move layer down',
   remove: 'Remove layer',
@@ -32,9 +36,12 @@ export function LayersEditor({ doc, snap, ctx }: Props) {
   const layers = snap.layers;
   const featureCount = Object.values(snap.features).filter(Boolean).length;
   const full = layers.length >= MAX_HIDDEN_LAYERS;
+  // Shapes of the spec as it stands (a valid spec, or the last valid one): input, per layer, output.
+  const shapes = snap.spec ? inferShapes(snap.spec) : null;
+  const image = shapes?.input.length === 3;
   return (
     <div className="space-y-2">
-      <p className="rounded-lg bg-slate-100 px-3 py-1.5 text-sm font-medium text-slate-600">{T.input(featureCount)}</p>
+      <p className="rounded-lg bg-slate-100 px-3 py-1.5 text-sm font-medium text-slate-600">{image && shapes ? T.imageInput(shapes.input) : T.input(featureCount)}</p>
       {layers.length === 0 && <p className={ui.hint}>{T.none}</p>}
       <ol className="space-y-2" data-testid="layers-list">
         {layers.map((layer, index) => {
@@ -44,27 +51,21 @@ export function LayersEditor({ doc, snap, ctx }: Props) {
               key={layer.id}
               data-testid="layer-row"
               data-layer-id={layer.id}
-              className="grid grid-cols-2 items-end gap-x-3 gap-y-2 rounded-lg border border-slate-200 p-3 sm:grid-cols-[5.5rem_minmax(0,1fr)_minmax(0,1fr)_auto]"
+              className="grid grid-cols-2 items-end gap-x-3 gap-y-2 rounded-lg border border-slate-200 p-3 sm:grid-cols-[4.5rem_minmax(0,1.1fr)_minmax(0,2fr)_5.5rem_auto]"
             >
               <span className="col-span-2 self-center font-semibold text-slate-700 sm:col-span-1">{T.layer(index + 1)}</span>
-              <NumberField
-                path={`${base}.units`}
-                label={T.units}
-                value={layer.units}
-                kind="int"
-                min={1}
-                max={MAX_UNITS}
-                onCommit={(units) => updateLayer(doc, layer.id, { units })}
-                ctx={ctx(`${base}.units`)}
-              />
               <SelectField
-                path={`${base}.activation`}
-                label={T.activation}
-                value={layer.activation}
-                options={ACTIVATIONS.map((a) => ({ value: a, label: a }))}
-                onChange={(v) => updateLayer(doc, layer.id, { activation: v as Activation })}
-                ctx={ctx(`${base}.activation`)}
+                path={`${base}.type`}
+                label={T.type}
+                value={layer.type}
+                options={LAYER_TYPES.map((t) => ({ value: t, label: T.types[t] }))}
+                onChange={(v) => setLayerType(doc, layer.id, v as LayerType)}
+                ctx={ctx(`${base}.type`)}
               />
+              <LayerFieldInputs doc={doc} layer={layer} ctx={ctx} />
+              <span className="self-center text-sm text-slate-500 tabular-nums" data-testid="layer-shape">
+                {shapes?.layers[index] ? T.shape(shapes.layers[index].shape) : ''}
+              </span>
               <div className="col-span-2 flex justify-end gap-1.5 sm:col-span-1">
                 <button
                   type="button"
@@ -116,13 +117,49 @@ export function LayersEditor({ doc, snap, ctx }: Props) {
           className={cx(ui.button, ui.secondary)}
           disabled={full}
           title={full ? T.full : undefined}
-          onClick={() => addLayer(doc)}
+          onClick={() => addLayer(doc, image ? NEW_LAYER.conv2d : NEW_LAYER.dense)}
         >
           + {T.add}
         </button>
         {full && <span className={ui.hint}>{T.full}</span>}
       </div>
-      <p className="rounded-lg bg-slate-100 px-3 py-1.5 text-sm font-medium text-slate-600">{T.output}</p>
+      <p className="rounded-lg bg-slate-100 px-3 py-1.5 text-sm font-medium text-slate-600">{T.output(shapes?.outputUnits ?? 1)}</p>
+    </div>
+  );
+}
+
+/** The inputs of a layer's own fields (units and activation for dense, filters and kernel for a convolution, …). */
+function LayerFieldInputs({ doc, layer, ctx }: { doc: Y.Doc; layer: LayerEntry; ctx: (path: string) => FieldContext }) {
+  const base = `layers.${layer.id}`;
+  const fields = Object.entries(LAYER_FIELDS[layer.type] ?? {}) as [string, { kind: 'int' | 'number' | 'enum'; min?: number; max?: number; options?: readonly string[] }][];
+  const values = layer as unknown as Record<string, unknown>;
+  return (
+    <div className="col-span-2 grid grid-cols-2 gap-x-3 sm:col-span-1" data-testid="layer-fields">
+      {fields.map(([field, def]) =>
+        def.kind === 'enum' ? (
+          <SelectField
+            key={field}
+            path={`${base}.${field}`}
+            label={T.fields[field] ?? field}
+            value={values[field]}
+            options={(def.options ?? []).map((o) => ({ value: o, label: o }))}
+            onChange={(v) => updateLayer(doc, layer.id, { [field]: v })}
+            ctx={ctx(`${base}.${field}`)}
+          />
+        ) : (
+          <NumberField
+            key={field}
+            path={`${base}.${field}`}
+            label={T.fields[field] ?? field}
+            value={values[field]}
+            kind={def.kind}
+            min={def.min ?? 0}
+            max={def.max ?? 1}
+            onCommit={(v) => updateLayer(doc, layer.id, { [field]: v })}
+            ctx={ctx(`${base}.${field}`)}
+          />
+        ),
+      )}
     </div>
   );
 }

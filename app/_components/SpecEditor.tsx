@@ -28,6 +28,9 @@ const T = {
     'dataset.seed': 'Seed',
     'dataset.trainRatio': 'Train ratio',
     'dataset.points': 'Points',
+    'partition.kind': 'Data split across participants',
+    'partition.alpha': 'Dirichlet α (smaller = more skewed)',
+    'partition.classesPerClient': 'Classes per participant',
     loss: 'Loss',
     'regularization.l1': 'L1 regularisation',
     'regularization.l2': 'L2 regularisation',
@@ -50,7 +53,7 @@ const T = {
     roundDeadlineSec: 'Round deadline (s)',
     minCompletion: 'Min completion',
   } satisfies Record<ScalarField, string>,
-  options: { spiral: 'Spiral', circle: 'Circle', xor: 'XOR', gauss: 'Two Gaussians', sign: 'Is x > 0', integers: 'Integers −10…10', reals: 'Reals in [−10, 10]', crossentropy: 'Cross-entropy', mse: 'Mean squared error', sgd: 'SGD', adam: 'Adam', float32: 'float32 (exact)', float16: 'float16 (½ size)', int8: 'int8 (¼ size)',
+  options: { spiral: 'Spiral', circle: 'Circle', xor: 'XOR', gauss: 'Two Gaussians', sign: 'Is x > 0', integers: 'Integers −10…10', reals: 'Reals in [−10, 10]', mnist: 'MNIST digits', iid: 'IID (even mix)', dirichlet: 'Non-IID: Dirichlet', classes: 'Non-IID: k classes each', crossentropy: 'Cross-entropy', mse: 'Mean squared error', sgd: 'SGD', adam: 'Adam', float32: 'float32 (exact)', float16: 'float16 (½ size)', int8: 'int8 (¼ size)',
     fedavg: 'FedAvg',
     fedsgd: 'FedSGD',
     fedprox: 'FedProx',
@@ -67,6 +70,12 @@ const T = {
 const DATA_FIELDS: ScalarField[] = ['dataset.name', 'dataset.samples', 'dataset.noise', 'dataset.seed', 'dataset.trainRatio'];
 /** Shown only for the "is x > 0" task. */
 const SIGN_FIELDS: ScalarField[] = ['dataset.points'];
+/** How data is split among a round's participants, with the knob its kind uses. */
+const PARTITION_FIELDS: Record<string, ScalarField[]> = {
+  iid: ['partition.kind'],
+  dirichlet: ['partition.kind', 'partition.alpha'],
+  classes: ['partition.kind', 'partition.classesPerClient'],
+};
 const TRAINING_FIELDS: ScalarField[] = ['loss', 'optimizer', 'learningRate', 'batchSize', 'localEpochs', 'rounds', 'regularization.l1', 'regularization.l2'];
 const FEDERATION_FIELDS: ScalarField[] = [
   'strategy.algorithm',
@@ -159,9 +168,10 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
             <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">
               {DATA_FIELDS.map(field)}
               {snap.scalars['dataset.name'] === 'sign' && SIGN_FIELDS.map(field)}
+              {(PARTITION_FIELDS[String(snap.scalars['partition.kind'])] ?? PARTITION_FIELDS.iid!).map(field)}
             </div>
           </fieldset>
-          <FeaturesEditor doc={doc} features={snap.features} ctx={ctx} />
+          {snap.scalars['dataset.name'] !== 'mnist' && <FeaturesEditor doc={doc} features={snap.features} ctx={ctx} />}
           <fieldset>
             <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.network}</legend>
             <LayersEditor doc={doc} snap={snap} ctx={ctx} />

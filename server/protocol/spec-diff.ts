@@ -1,4 +1,4 @@
-import { FEATURES, SCALAR_FIELDS, scalarValue, type ModelSpec, type ScalarField } from './spec';
+import { FEATURES, SCALAR_FIELDS, describeLayer, scalarValue, type ModelSpec, type ScalarField } from './spec';
 
 /**
  * Fields that may change while a run trains; they apply from the next round (each round stores
@@ -45,7 +45,7 @@ export function specDiff(before: ModelSpec, after: ModelSpec): SpecChange[] {
   if (features(before).join() !== features(after).join()) {
     changes.push({ path: 'features', before: show(features(before)), after: show(features(after)), live: false });
   }
-  const layerText = (spec: ModelSpec) => spec.layers.map((l) => `${l.units} ${l.activation}`);
+  const layerText = (spec: ModelSpec) => spec.layers.map(describeLayer);
   const [a, b] = [layerText(before), layerText(after)];
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     if (a[i] !== b[i]) changes.push({ path: `layers.${i + 1}`, before: a[i] ?? '(none)', after: b[i] ?? '(none)', live: false });

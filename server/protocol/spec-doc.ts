@@ -7,7 +7,9 @@ import {
   scalarValue,
   validateSpec,
   type Feature,
+  NEW_LAYER,
   type LayerSpec,
+  type LayerType,
   type ModelSpec,
   type ScalarField,
   type SpecProblem,
@@ -47,24 +49,28 @@ export function seedSpecDoc(doc: Y.Doc, spec: ModelSpec = DEFAULT_SPEC): void {
   });
 }
 
-function makeLayerMap(layer: Omit<LayerSpec, 'id'>, order: number): LayerMap {
+/** A layer's fields without its id (its type and the type's own fields). */
+export type LayerFields = DistributiveOmit<LayerSpec, 'id'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A layer as the document holds it, with its order key; fields may be invalid mid-edit. */
+export type LayerEntry = LayerSpec & { order: number };
+
+function makeLayerMap(layer: LayerFields, order: number): LayerMap {
   const map = new Y.Map<number | string>();
-  map.set('units', layer.units);
-  map.set('activation', layer.activation);
+  for (const [key, value] of Object.entries(layer)) map.set(key, value as number | string);
   map.set('order', order);
   return map;
 }
 
 /** Hidden layers in display order (by order key, ties broken by id so every peer agrees). */
-export function readLayers(doc: Y.Doc): (LayerSpec & { order: number })[] {
-  const layers: (LayerSpec & { order: number })[] = [];
+export function readLayers(doc: Y.Doc): LayerEntry[] {
+  const layers: LayerEntry[] = [];
   doc.getMap<LayerMap>(LAYERS_MAP).forEach((map, id) => {
-    layers.push({
-      id,
-      units: map.get('units') as number,
-      activation: map.get('activation') as LayerSpec['activation'],
-      order: Number(map.get('order') ?? 0),
-    });
+    // Version-1 documents stored dense layers without a type.
+    const entry: Record<string, unknown> = { id, type: 'dense' };
+    map.forEach((value, key) => (entry[key] = value));
+    entry.order = Number(entry.order ?? 0);
+    layers.push(entry as LayerEntry);
   });
   return layers.sort((a, b) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
@@ -79,7 +85,7 @@ export function readSpec(doc: Y.Doc): { spec: ModelSpec | null; problems: SpecPr
   }
   const features = doc.getMap<boolean>(FEATURES_MAP);
   raw.features = FEATURES.filter((f) => features.get(f) === true);
-  raw.layers = readLayers(doc).map(({ id, units, activation }) => ({ id, units, activation }));
+  raw.layers = readLayers(doc).map(({ order: _order, ...layer }) => layer);
   const result = validateSpec(raw);
   return result.ok ? { spec: result.spec, problems: [] } : { spec: null, problems: result.problems };
 }
@@ -97,7 +103,7 @@ function newLayerId(): string {
 }
 
 /** Adds a hidden layer at the end (or after `afterId`); returns its id. */
-export function addLayer(doc: Y.Doc, layer: Omit<LayerSpec, 'id'> = { units: 4, activation: 'tanh' }, afterId?: string): string {
+export function addLayer(doc: Y.Doc, layer: LayerFields = { type: 'dense', units: 4, activation: 'tanh' }, afterId?: string): string {
   const list = readLayers(doc);
   const found = afterId ? list.findIndex((l) => l.id === afterId) : -1;
   // An unknown afterId (deleted by someone meanwhile) means "at the end".
@@ -113,12 +119,31 @@ export function removeLayer(doc: Y.Doc, id: string): void {
   doc.getMap<LayerMap>(LAYERS_MAP).delete(id);
 }
 
-export function updateLayer(doc: Y.Doc, id: string, patch: Partial<Omit<LayerSpec, 'id'>>): void {
+/** Sets fields of a layer (not its type: see setLayerType), in one transaction. */
+export function updateLayer(doc: Y.Doc, id: string, patch: Record<string, number | string | undefined>): void {
   const map = doc.getMap<LayerMap>(LAYERS_MAP).get(id);
   if (!map) return;
   doc.transact(() => {
-    if (patch.units !== undefined) map.set('units', patch.units);
-    if (patch.activation !== undefined) map.set('activation', patch.activation);
+    for (const [key, value] of Object.entries(patch)) if (value !== undefined && key !== 'type' && key !== 'order') map.set(key, value);
+  });
+}
+
+/**
+ * Changes a layer's type: fields the new type shares (an activation) keep their value, the others
+ * take the new type's defaults, and fields it does not have are removed. Every field of the new
+ * type is written, kept ones too: a concurrent retype to another type deletes only the values it
+ * saw, so whichever type wins the merge still has all of its fields.
+ */
+export function setLayerType(doc: Y.Doc, id: string, type: LayerType): void {
+  const map = doc.getMap<LayerMap>(LAYERS_MAP).get(id);
+  if (!map) return;
+  const fresh: Record<string, number | string> = { ...NEW_LAYER[type] };
+  doc.transact(() => {
+    for (const key of [...map.keys()]) if (key !== 'order' && !(key in fresh)) map.delete(key);
+    for (const [key, value] of Object.entries(fresh)) {
+      const kept = map.get(key);
+      map.set(key, key === 'type' || kept === undefined ? value : kept);
+    }
   });
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VECTOR_ENCODINGS, vectorEncodingSchema } from './codec';
+import { inferShapes } from './shapes';
 
 /**
  * Version of the model-spec schema; stored with every run's frozen spec. 2 added the gauss and
@@ -11,8 +12,14 @@ export const SPEC_VERSION = 2;
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'linear'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
-/** 2-D point sets as in TensorFlow Playground, and 'sign': "is x > 0" on the line (input x₁ only). */
-export const DATASETS = ['spiral', 'circle', 'xor', 'gauss', 'sign'] as const;
+/**
+ * 2-D point sets as in TensorFlow Playground; 'sign': "is x > 0" on the line (input x₁ only);
+ * 'mnist': the first `samples` of the 10,000 28×28 digits of the `mnist` package, 10 classes.
+ */
+export const DATASETS = ['spiral', 'circle', 'xor', 'gauss', 'sign', 'mnist'] as const;
+/** Datasets of images (input height × width × 1); the others are points with input features. */
+export const IMAGE_DATASETS: readonly DatasetName[] = ['mnist'];
+export const MNIST_DIGITS = 10_000;
 export type DatasetName = (typeof DATASETS)[number];
 /** 'sign' data: the 21 integers −10..10 (the classic first example), or `samples` reals from [−10, 10]. */
 export const SIGN_POINTS = ['integers', 'reals'] as const;
@@ -40,12 +47,85 @@ export const MAX_UNITS = 1024;
 /** Largest model: its float32 weights (4 MB) must fit one socket.io frame (see server/app.ts). */
 export const MAX_PARAMS = 1_000_000;
 
-export const layerSpecSchema = z.object({
-  id: z.string().min(1).max(40),
-  units: z.number().int().min(1).max(MAX_UNITS),
+export const LAYER_TYPES = ['dense', 'conv2d', 'maxpool', 'flatten', 'dropout'] as const;
+export type LayerType = (typeof LAYER_TYPES)[number];
+/** Layer types that need an image input (height × width × channels). */
+export const IMAGE_LAYER_TYPES: readonly LayerType[] = ['conv2d', 'maxpool'];
+export const MAX_FILTERS = 128;
+
+const layerId = z.string().min(1).max(40);
+export const denseLayerSchema = z.object({ id: layerId, type: z.literal('dense'), units: z.number().int().min(1).max(MAX_UNITS), activation: z.enum(ACTIVATIONS) });
+/** 'same' padding, stride 1: keeps height and width. */
+export const conv2dLayerSchema = z.object({
+  id: layerId,
+  type: z.literal('conv2d'),
+  filters: z.number().int().min(1).max(MAX_FILTERS),
+  kernelSize: z.number().int().min(1).max(7),
   activation: z.enum(ACTIVATIONS),
 });
+/** Non-overlapping pooling windows (stride = pool size). */
+export const maxpoolLayerSchema = z.object({ id: layerId, type: z.literal('maxpool'), poolSize: z.number().int().min(2).max(4) });
+export const flattenLayerSchema = z.object({ id: layerId, type: z.literal('flatten') });
+export const dropoutLayerSchema = z.object({ id: layerId, type: z.literal('dropout'), rate: z.number().min(0).max(0.9) });
+
+/** A layer of version 1 had no type: it was dense. */
+const withType = (value: unknown) => (value && typeof value === 'object' && !('type' in value) ? { ...value, type: 'dense' } : value);
+export const layerSpecSchema = z.preprocess(
+  withType,
+  z.discriminatedUnion('type', [denseLayerSchema, conv2dLayerSchema, maxpoolLayerSchema, flattenLayerSchema, dropoutLayerSchema]),
+);
 export type LayerSpec = z.infer<typeof layerSpecSchema>;
+export type DenseLayer = z.infer<typeof denseLayerSchema>;
+/** A layer in a few words: "12 tanh", "conv 8 × 3×3 relu", "max-pool 2", "flatten", "dropout 0.25". */
+export function describeLayer(layer: LayerSpec): string {
+  switch (layer.type) {
+    case 'dense':
+      return `${layer.units} ${layer.activation}`;
+    case 'conv2d':
+      return `conv ${layer.filters} × ${layer.kernelSize}×${layer.kernelSize} ${layer.activation}`;
+    case 'maxpool':
+      return `max-pool ${layer.poolSize}`;
+    case 'flatten':
+      return 'flatten';
+    case 'dropout':
+      return `dropout ${layer.rate}`;
+  }
+}
+
+/** What makes a layer's variables and computation, without its id: equal keys build equal layers. */
+export function layerKey(layer: LayerSpec): string {
+  const { id: _id, ...rest } = layer;
+  return canonicalJson(rest);
+}
+
+/** Fields a layer of each type has (besides id and type), with their limits, for editors. */
+export const LAYER_FIELDS = {
+  dense: { units: { kind: 'int', min: 1, max: MAX_UNITS }, activation: { kind: 'enum', options: ACTIVATIONS } },
+  conv2d: { filters: { kind: 'int', min: 1, max: MAX_FILTERS }, kernelSize: { kind: 'int', min: 1, max: 7 }, activation: { kind: 'enum', options: ACTIVATIONS } },
+  maxpool: { poolSize: { kind: 'int', min: 2, max: 4 } },
+  flatten: {},
+  dropout: { rate: { kind: 'number', min: 0, max: 0.9, step: 0.05 } },
+} as const;
+/** A new layer of each type, before anyone edits it. */
+export const NEW_LAYER: { [T in LayerType]: Omit<Extract<LayerSpec, { type: T }>, 'id'> } = {
+  dense: { type: 'dense', units: 8, activation: 'relu' },
+  conv2d: { type: 'conv2d', filters: 8, kernelSize: 3, activation: 'relu' },
+  maxpool: { type: 'maxpool', poolSize: 2 },
+  flatten: { type: 'flatten' },
+  dropout: { type: 'dropout', rate: 0.25 },
+};
+
+export const PARTITIONS = ['iid', 'dirichlet', 'classes'] as const;
+/** How a round's training data is split among its participants. */
+export const partitionSpecSchema = z.object({
+  kind: z.enum(PARTITIONS),
+  /** dirichlet: concentration α; small (0.1) = very skewed class mixes, large (100) ≈ IID. */
+  alpha: z.number().min(0.01).max(100),
+  /** classes: how many classes each participant sees. */
+  classesPerClient: z.number().int().min(1).max(10),
+});
+export type PartitionSpec = z.infer<typeof partitionSpecSchema>;
+export const DEFAULT_PARTITION: PartitionSpec = { kind: 'iid', alpha: 0.5, classesPerClient: 2 };
 
 export const datasetSpecSchema = z.object({
   name: z.enum(DATASETS),
@@ -105,6 +185,7 @@ const specObjectSchema = z.object({
   dataset: datasetSpecSchema,
   features: z.array(z.enum(FEATURES)).min(1).max(FEATURES.length),
   layers: z.array(layerSpecSchema).max(MAX_HIDDEN_LAYERS),
+  partition: partitionSpecSchema.default(DEFAULT_PARTITION),
   /** crossentropy (binary: log loss) or mean squared error of the predicted probability. */
   loss: z.enum(LOSSES).default('crossentropy'),
   regularization: regularizationSchema.default(DEFAULT_REGULARIZATION),
@@ -134,9 +215,13 @@ function checkWhole(spec: z.infer<typeof specObjectSchema>, ctx: z.RefinementCtx
   if (spec.dataset.name === 'sign' && (spec.features.length !== 1 || spec.features[0] !== 'x1')) {
     ctx.addIssue({ code: 'custom', path: ['features'], message: 'The "is x > 0" task has a single input: use x₁ only' });
   }
-  const params = countParams(spec);
-  if (params > MAX_PARAMS) {
-    ctx.addIssue({ code: 'custom', path: ['layers'], message: `The network has ${params.toLocaleString('en')} parameters; at most ${MAX_PARAMS.toLocaleString('en')} fit a round` });
+  if (spec.dataset.name === 'mnist' && spec.dataset.samples > MNIST_DIGITS) {
+    ctx.addIssue({ code: 'custom', path: ['dataset', 'samples'], message: `MNIST has ${MNIST_DIGITS.toLocaleString('en')} digits` });
+  }
+  const shapes = inferShapes(spec);
+  for (const problem of shapes.problems) ctx.addIssue({ code: 'custom', path: problem.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), message: problem.message });
+  if (shapes.params > MAX_PARAMS) {
+    ctx.addIssue({ code: 'custom', path: ['layers'], message: `The network has ${shapes.params.toLocaleString('en')} parameters; at most ${MAX_PARAMS.toLocaleString('en')} fit a round` });
   }
 }
 
@@ -150,9 +235,10 @@ export const DEFAULT_SPEC: ModelSpec = {
   dataset: { name: 'spiral', samples: 800, noise: 0.1, seed: 42, trainRatio: 0.8, points: 'integers' },
   features: ['x1', 'x2', 'x1sq', 'x2sq', 'x1x2', 'sin1', 'sin2'],
   layers: [
-    { id: 'l1', units: 12, activation: 'tanh' },
-    { id: 'l2', units: 8, activation: 'tanh' },
+    { id: 'l1', type: 'dense', units: 12, activation: 'tanh' },
+    { id: 'l2', type: 'dense', units: 8, activation: 'tanh' },
   ],
+  partition: DEFAULT_PARTITION,
   loss: 'crossentropy',
   regularization: DEFAULT_REGULARIZATION,
   optimizer: 'adam',
@@ -175,6 +261,9 @@ export const SCALAR_FIELDS = {
   'dataset.seed': { kind: 'int', min: 0, max: 2 ** 31 - 1 },
   'dataset.trainRatio': { kind: 'number', min: 0.5, max: 0.95, step: 0.05 },
   'dataset.points': { kind: 'enum', options: SIGN_POINTS },
+  'partition.kind': { kind: 'enum', options: PARTITIONS },
+  'partition.alpha': { kind: 'number', min: 0.01, max: 100, step: 0.01 },
+  'partition.classesPerClient': { kind: 'int', min: 1, max: 10 },
   loss: { kind: 'enum', options: LOSSES },
   'regularization.l1': { kind: 'number', min: 0, max: 0.1, step: 0.0001 },
   'regularization.l2': { kind: 'number', min: 0, max: 0.1, step: 0.0001 },
@@ -222,15 +311,9 @@ export function validateSpec(value: unknown): { ok: true; spec: ModelSpec } | { 
   };
 }
 
-/** Number of trainable parameters of the dense network the spec describes. */
-export function countParams(spec: Pick<ModelSpec, 'features' | 'layers'>): number {
-  let inputs = spec.features.length;
-  let total = 0;
-  for (const layer of spec.layers) {
-    total += inputs * layer.units + layer.units;
-    inputs = layer.units;
-  }
-  return total + inputs + 1; // the sigmoid output unit
+/** Number of trainable parameters of the network the spec describes (see inferShapes). */
+export function countParams(spec: Pick<ModelSpec, 'dataset' | 'features' | 'layers'>): number {
+  return inferShapes(spec).params;
 }
 
 /** A stable JSON form (sorted keys) for hashing and diffing specs. */

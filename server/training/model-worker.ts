@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { initialWeights } from '../../workers/ml/model';
 import { evaluate } from '../../workers/ml/evaluate';
 import { loadNodeTf } from '../../workers/ml/node-tf';
+import { ensureMnistRegistered } from '../data/mnist';
 import type { ModelSpec, WeightsManifest } from '../protocol';
 
 export type ModelJob =
@@ -21,6 +22,7 @@ const tfReady = loadNodeTf('cpu');
 parentPort?.on('message', (job: ModelJob) => {
   void (async (): Promise<ModelJobResult> => {
     const tf = await tfReady;
+    if (job.spec.dataset.name === 'mnist') await ensureMnistRegistered();
     if (job.kind === 'init') {
       const { manifest, weights } = initialWeights(tf, job.spec, job.spec.dataset.seed);
       return { id: job.id, ok: true, manifest, weights };

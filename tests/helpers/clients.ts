@@ -11,6 +11,7 @@ import { connectHeadless, serialize } from '../../workers/headless';
 import type { TrainingClient, TrainResult, TrainTask } from '../../workers/client';
 import { loadNodeTf } from '../../workers/ml/node-tf';
 import { trainRound } from '../../workers/ml/train';
+import { ensureMnistRegistered } from '../../server/data/mnist';
 import { api, waitFor } from './server';
 import { connectDoc } from './yjs';
 
@@ -57,7 +58,10 @@ let sharedTrain: ((task: TrainTask) => Promise<TrainResult>) | null = null;
 export async function sharedTrainer(): Promise<(task: TrainTask) => Promise<TrainResult>> {
   if (!sharedTrain) {
     const tf = await loadNodeTf('cpu');
-    sharedTrain = serialize((task: TrainTask) => trainRound(tf, task));
+    sharedTrain = serialize(async (task: TrainTask) => {
+      if (task.spec.dataset.name === 'mnist') await ensureMnistRegistered();
+      return trainRound(tf, task);
+    });
   }
   return sharedTrain;
 }

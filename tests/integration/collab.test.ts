@@ -1,3 +1,4 @@
+import type { DenseLayer } from '../../server/protocol';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
@@ -19,7 +20,7 @@ describe('co-editing the spec over the Yjs websocket', () => {
     assert.equal(readSpec(a.doc).spec?.dataset.name, 'spiral');
 
     setScalar(a.doc, 'learningRate', 0.123);
-    const layerId = addLayer(a.doc, { units: 5, activation: 'relu' });
+    const layerId = addLayer(a.doc, { type: 'dense', units: 5, activation: 'relu' });
     await waitFor(() => readSpec(b.doc).spec?.learningRate === 0.123, 2000, 'edit to reach client B');
     await waitFor(() => readLayers(b.doc).some((l) => l.id === layerId), 2000, 'layer to reach client B');
     a.close();
@@ -30,7 +31,7 @@ describe('co-editing the spec over the Yjs websocket', () => {
     try {
       const c = await connectDoc(t.url, slug, member.body.memberToken);
       assert.equal(readSpec(c.doc).spec?.learningRate, 0.123);
-      assert.deepEqual(readLayers(c.doc).find((l) => l.id === layerId)?.units, 5);
+      assert.deepEqual((readLayers(c.doc).find((l) => l.id === layerId) as DenseLayer | undefined)?.units, 5);
       c.close();
     } finally {
       await t.close();

@@ -1,3 +1,4 @@
+import type { DenseLayer } from '../../server/protocol';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -36,7 +37,7 @@ describe('edits survive a server crash', () => {
     const b = await connectDoc(url, slug, member.body.memberToken);
 
     setScalar(a.doc, 'dataset.noise', 0.37);
-    const layerId = addLayer(a.doc, { units: 9, activation: 'sigmoid' });
+    const layerId = addLayer(a.doc, { type: 'dense', units: 9, activation: 'sigmoid' });
     await waitFor(() => readSpec(b.doc).spec?.dataset.noise === 0.37 && readLayers(b.doc).some((l) => l.id === layerId), 2000, 'B to see the edit');
 
     // No graceful shutdown, no flush: the process dies the moment B has seen the edit.
@@ -50,7 +51,7 @@ describe('edits survive a server crash', () => {
       const url2 = await second.url;
       const c = await connectDoc(url2, slug, member.body.memberToken);
       assert.equal(readSpec(c.doc).spec?.dataset.noise, 0.37);
-      assert.equal(readLayers(c.doc).find((l) => l.id === layerId)?.units, 9);
+      assert.equal((readLayers(c.doc).find((l) => l.id === layerId) as DenseLayer | undefined)?.units, 9);
       c.close();
     } finally {
       second.child.kill('SIGKILL');

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ModelSpec } from '../../server/protocol';
+import type { DenseLayer, ModelSpec } from '../../server/protocol';
 import { readLayers, setScalar, updateLayer } from '../../server/protocol/spec-doc';
 import type { TrainResult, TrainTask } from '../../workers/client';
 import { api, startTestServer, waitFor, type TestServer } from '../helpers/server';
@@ -50,7 +50,7 @@ describe('editing the spec while a run trains', () => {
     // One live edit and one structural edit, together.
     const editor = await connectDoc(t.url, slug, ownerToken);
     open.push(editor);
-    const firstLayer = readLayers(editor.doc)[0]!;
+    const firstLayer = readLayers(editor.doc)[0] as DenseLayer;
     const assignsBefore = worker.assigns.length;
     editor.doc.transact(() => {
       setScalar(editor.doc, 'learningRate', 0.07);
@@ -59,8 +59,8 @@ describe('editing the spec while a run trains', () => {
 
     await waitFor(() => watcher.state().run?.spec.learningRate === 0.07, 10_000, 'the run state to carry the new learning rate');
     const newer = await waitFor(() => worker.assigns.slice(assignsBefore).find((a) => a.spec.learningRate === 0.07), 20_000, 'an assignment with the new learning rate');
-    assert.equal(newer.spec.layers[0]!.units, firstLayer.units, 'a layer edit does not reach the running run');
-    assert.equal(watcher.state().run?.spec.layers[0]!.units, firstLayer.units);
+    assert.equal((newer.spec.layers[0] as DenseLayer).units, firstLayer.units, 'a layer edit does not reach the running run');
+    assert.equal((watcher.state().run?.spec.layers[0] as DenseLayer).units, firstLayer.units);
 
     // Each stored round says which learning rate it ran with, matching what its assignment carried.
     await waitFor(async () => (await t.repo.listRounds(runId)).some((r) => r.number === newer.round), 20_000, 'the first round with the new rate saved');
@@ -85,7 +85,7 @@ describe('editing the spec while a run trains', () => {
     assert.equal((await t.repo.getRun(runId))?.status, 'stopped');
     const next = await t.repo.getRun(nextId);
     const nextSpec = JSON.parse(next!.spec) as ModelSpec;
-    assert.equal(nextSpec.layers[0]!.units, firstLayer.units + 3);
+    assert.equal((nextSpec.layers[0] as DenseLayer).units, firstLayer.units + 3);
     assert.equal(nextSpec.learningRate, 0.07);
     await waitFor(() => watcher.state().run?.runId === nextId, 10_000, 'the new run to be announced');
     assert.equal((await api(t.url, 'POST', `/api/projects/${slug}/runs/${nextId}/stop`, {}, ownerToken)).status, 202);

@@ -502,19 +502,16 @@ describe('seeded fuzz: three clients co-edit the spec concurrently through the r
     });
   }
 
-  // Seeds the fuzz found failing, pinned. Both fail the same way (see the scenario test below):
-  // setLayerType keeps a field the new type shares with what the layer already holds without
-  // writing it again, so a concurrent retype of the same layer that deletes that field (its new
-  // type lacks it) removes it, and the kept-for type can win with the field missing.
-  const RETYPE_TODO =
-    'setLayerType does not rewrite the fields it keeps, so a concurrent setLayerType deletes them: ' +
-    'fix by writing every field of the new type (map.set(key, kept ?? value))';
-  test('seed 53: an offline retype to dropout wins over a retype to dense, and the dropout has no rate', { todo: RETYPE_TODO }, () => runSeed(53));
-  test('seed 202: concurrent retypes of one layer to dense and to flatten leave a dense layer without units or activation', { todo: RETYPE_TODO }, () =>
+  // Seeds the fuzz found failing, pinned. Both failed the same way (see the scenario test below):
+  // setLayerType kept a field the new type shares without writing it again, so a concurrent retype
+  // of the same layer to a type without that field deleted it, and the kept-for type could win the
+  // merge with the field missing. setLayerType now writes every field of the new type.
+  test('seed 53: an offline retype to dropout wins over a retype to dense, and the dropout has no rate', () => runSeed(53));
+  test('seed 202: concurrent retypes of one layer to dense and to flatten leave a dense layer without units or activation', () =>
     runSeed(202),
   );
 
-  test('concurrent retypes of one layer: whichever type wins has all its fields', { todo: RETYPE_TODO }, async () => {
+  test('concurrent retypes of one layer: whichever type wins has all its fields', async () => {
     const { server, clients, close } = await openProject('Retype race', [101, 102, 103]);
     const [a, b] = clients as [Client, Client, Client];
     const context = () => `merged layers on the server: ${JSON.stringify(readLayers(server.doc))}`;

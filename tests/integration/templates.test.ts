@@ -13,7 +13,7 @@ import { observe, participants } from '../helpers/clients';
 process.env.TEST_LOG_LEVEL ??= 'error';
 
 /** Held-out accuracy each template must reach by its last round. */
-const GOAL: Record<TemplateName, number> = { sign: 0.95, spiral: 0.9 };
+const GOAL: Record<TemplateName, number> = { sign: 0.95, spiral: 0.9, mnist_mlp: 0.9, mnist_cnn: 0.85 };
 
 describe('project templates', () => {
   let t: TestServer;
@@ -38,7 +38,7 @@ describe('project templates', () => {
   });
 
   for (const name of TEMPLATE_NAMES) {
-    test(`"${TEMPLATES[name].title}" trains to ≥ ${GOAL[name] * 100}% held-out accuracy with 3 clients`, { timeout: 120_000 }, async () => {
+    test(`"${TEMPLATES[name].title}" trains to ≥ ${GOAL[name] * 100}% held-out accuracy with 3 clients`, { timeout: 240_000 }, async () => {
       const created = await api(t.url, 'POST', '/api/projects', { name: `Template ${name}`, template: name });
       const { slug, joinCode, ownerToken } = created.body as { slug: string; joinCode: string; ownerToken: string };
       const watcher = observe(t.url, slug, ownerToken);
@@ -54,7 +54,7 @@ describe('project templates', () => {
           if (run?.status === 'failed') throw new Error(`run failed: ${run.error}`);
           return run?.status === 'finished';
         },
-        100_000,
+        220_000,
         'the run to finish',
       );
       const history = (await t.repo.listCheckpoints(runId)).map((c) => JSON.parse(c.metrics) as RoundMetrics);

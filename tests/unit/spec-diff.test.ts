@@ -21,7 +21,7 @@ describe('specDiff', () => {
   test('lists feature and hidden-layer changes by position, including added and removed layers', () => {
     const after = edited({
       features: ['x1', 'x2'],
-      layers: [{ id: 'l1', units: 12, activation: 'relu' }, { id: 'l2', units: 8, activation: 'tanh' }, { id: 'l3', units: 4, activation: 'tanh' }],
+      layers: [{ id: 'l1', type: 'dense', units: 12, activation: 'relu' }, { id: 'l2', type: 'dense', units: 8, activation: 'tanh' }, { id: 'l3', type: 'dense', units: 4, activation: 'tanh' }],
     });
     assert.deepEqual(specDiff(DEFAULT_SPEC, after), [
       { path: 'features', before: 'x1, x2, x1sq, x2sq, x1x2, sin1, sin2', after: 'x1, x2', live: false },

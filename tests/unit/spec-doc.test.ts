@@ -43,9 +43,9 @@ function peers(spec: ModelSpec = DEFAULT_SPEC): [Y.Doc, Y.Doc] {
 const threeLayers: ModelSpec = {
   ...DEFAULT_SPEC,
   layers: [
-    { id: 'a', units: 4, activation: 'relu' },
-    { id: 'b', units: 5, activation: 'tanh' },
-    { id: 'c', units: 6, activation: 'sigmoid' },
+    { id: 'a', type: 'dense', units: 4, activation: 'relu' },
+    { id: 'b', type: 'dense', units: 5, activation: 'tanh' },
+    { id: 'c', type: 'dense', units: 6, activation: 'sigmoid' },
   ],
 };
 
@@ -161,15 +161,15 @@ describe('scalar and feature edits', () => {
 describe('layer edits', () => {
   test('addLayer appends a layer at the end and returns its id', () => {
     const doc = seeded();
-    const id = addLayer(doc, { units: 3, activation: 'relu' });
+    const id = addLayer(doc, { type: 'dense', units: 3, activation: 'relu' });
     assert.deepEqual(ids(doc), ['l1', 'l2', id]);
-    assert.deepEqual(readSpec(doc).spec?.layers.at(-1), { id, units: 3, activation: 'relu' });
+    assert.deepEqual(readSpec(doc).spec?.layers.at(-1), { id, type: 'dense', units: 3, activation: 'relu' });
   });
 
   test('addLayer with no layer given adds 4 tanh units', () => {
     const doc = seeded();
     const id = addLayer(doc);
-    assert.deepEqual(readSpec(doc).spec?.layers.at(-1), { id, units: 4, activation: 'tanh' });
+    assert.deepEqual(readSpec(doc).spec?.layers.at(-1), { id, type: 'dense', units: 4, activation: 'tanh' });
   });
 
   test('addLayer gives each layer a fresh id that passes validation', () => {
@@ -182,8 +182,8 @@ describe('layer edits', () => {
 
   test('addLayer after a given layer inserts it right after that layer', () => {
     const doc = seeded(threeLayers);
-    const afterA = addLayer(doc, { units: 2, activation: 'linear' }, 'a');
-    const afterC = addLayer(doc, { units: 2, activation: 'linear' }, 'c');
+    const afterA = addLayer(doc, { type: 'dense', units: 2, activation: 'linear' }, 'a');
+    const afterC = addLayer(doc, { type: 'dense', units: 2, activation: 'linear' }, 'c');
     assert.deepEqual(ids(doc), ['a', afterA, 'b', 'c', afterC]);
   });
 
@@ -197,7 +197,7 @@ describe('layer edits', () => {
     'addLayer after a layer that no longer exists appends at the end',
     () => {
       const doc = seeded(threeLayers);
-      const id = addLayer(doc, { units: 2, activation: 'relu' }, 'gone');
+      const id = addLayer(doc, { type: 'dense', units: 2, activation: 'relu' }, 'gone');
       assert.deepEqual(ids(doc), ['a', 'b', 'c', id]);
     },
   );
@@ -222,27 +222,27 @@ describe('layer edits', () => {
     const doc = seeded(threeLayers);
     let updates = 0;
     doc.on('update', () => updates++);
-    updateLayer(doc, 'b', { units: 9, activation: 'relu' });
+    updateLayer(doc, 'b', { type: 'dense', units: 9, activation: 'relu' });
     assert.equal(updates, 1);
-    updateLayer(doc, 'c', { units: 1 });
+    updateLayer(doc, 'c', { type: 'dense', units: 1 });
     updateLayer(doc, 'a', { activation: 'linear' });
     assert.deepEqual(readSpec(doc).spec?.layers, [
-      { id: 'a', units: 4, activation: 'linear' },
-      { id: 'b', units: 9, activation: 'relu' },
-      { id: 'c', units: 1, activation: 'sigmoid' },
+      { id: 'a', type: 'dense', units: 4, activation: 'linear' },
+      { id: 'b', type: 'dense', units: 9, activation: 'relu' },
+      { id: 'c', type: 'dense', units: 1, activation: 'sigmoid' },
     ]);
   });
 
   test('updateLayer on an unknown id does nothing', () => {
     const doc = seeded(threeLayers);
     const before = Y.encodeStateAsUpdate(doc);
-    updateLayer(doc, 'nope', { units: 2 });
+    updateLayer(doc, 'nope', { type: 'dense', units: 2 });
     assert.deepEqual(Y.encodeStateAsUpdate(doc), before);
   });
 
   test('updateLayer with invalid units yields a problem on that layer\u2019s units', () => {
     const doc = seeded(threeLayers);
-    updateLayer(doc, 'b', { units: 0 });
+    updateLayer(doc, 'b', { type: 'dense', units: 0 });
     assert.deepEqual(readSpec(doc).problems.map((p) => p.path), ['layers.1.units']);
   });
 
@@ -280,7 +280,7 @@ describe('layer edits', () => {
     () => {
       const doc = seeded({
         ...DEFAULT_SPEC,
-        layers: ['a', 'x', 'y', 'b'].map((id) => ({ id, units: 2, activation: 'tanh' as const })),
+        layers: ['a', 'x', 'y', 'b'].map((id) => ({ id, type: 'dense' as const, units: 2, activation: 'tanh' as const })),
       });
       for (let i = 0; i < 80; i++) {
         const [first, second, third, fourth] = ids(doc);
@@ -325,8 +325,8 @@ describe('concurrent edits on two peers', () => {
 
   test('both peers adding a layer at the end converge to the same order, keeping both', () => {
     const [a, b] = peers();
-    const fromA = addLayer(a, { units: 3, activation: 'relu' });
-    const fromB = addLayer(b, { units: 5, activation: 'sigmoid' });
+    const fromA = addLayer(a, { type: 'dense', units: 3, activation: 'relu' });
+    const fromB = addLayer(b, { type: 'dense', units: 5, activation: 'sigmoid' });
     sync(a, b);
     assert.deepEqual(ids(a), ids(b));
     assert.equal(ids(a).length, 4);
@@ -346,10 +346,10 @@ describe('concurrent edits on two peers', () => {
 
   test('concurrent edits of different fields of one layer both survive', () => {
     const [a, b] = peers(threeLayers);
-    updateLayer(a, 'b', { units: 32 });
+    updateLayer(a, 'b', { type: 'dense', units: 32 });
     updateLayer(b, 'b', { activation: 'relu' });
     sync(a, b);
-    for (const doc of [a, b]) assert.deepEqual(readSpec(doc).spec?.layers[1], { id: 'b', units: 32, activation: 'relu' });
+    for (const doc of [a, b]) assert.deepEqual(readSpec(doc).spec?.layers[1], { id: 'b', type: 'dense', units: 32, activation: 'relu' });
   });
 
   test('concurrent writes of one scalar settle on the same value on both peers', () => {
@@ -381,7 +381,7 @@ describe('spec version 2: limits, the sign task, upgrading version 1', () => {
   });
 
   test('more than 1,000,000 parameters is a problem on layers, naming the count', () => {
-    const huge = { ...DEFAULT_SPEC, layers: [{ id: 'a', units: 1024, activation: 'relu' as const }, { id: 'b', units: 1024, activation: 'relu' as const }] };
+    const huge = { ...DEFAULT_SPEC, layers: [{ id: 'a', type: 'dense', units: 1024, activation: 'relu' as const }, { id: 'b', type: 'dense', units: 1024, activation: 'relu' as const }] };
     assert.equal(validateSpec(huge).ok, false);
     const result = validateSpec(huge);
     if (!result.ok) {
@@ -415,8 +415,8 @@ describe('countParams and canonicalJson', () => {
       ...DEFAULT_SPEC,
       features: ['x1', 'x2'],
       layers: [
-        { id: 'h1', units: 3, activation: 'relu' },
-        { id: 'h2', units: 1, activation: 'relu' },
+        { id: 'h1', type: 'dense', units: 3, activation: 'relu' },
+        { id: 'h2', type: 'dense', units: 1, activation: 'relu' },
       ],
     };
     assert.equal(countParams(spec), 15);

@@ -1,6 +1,7 @@
 // Static import: importing registers the 'wasm' backend (nothing is fetched until it starts), and
 // bundlers handle a static import in a worker more predictably than a dynamic one.
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { ModelSpec } from '../../server/protocol/spec';
 import type { TF } from './model';
 
 /** TensorFlow.js backends a client may train on. */
@@ -99,4 +100,18 @@ export async function pickBackend(
   if (!best) throw new Error(`No TensorFlow.js backend could start (tried ${candidates.join(', ')})`);
   if (tf.getBackend() !== best.backend) await tf.setBackend(best.backend);
   return { backend: best.backend, probeMs: best.ms, timings };
+}
+
+/**
+ * Switches away from a backend that cannot train `spec`: tfjs' wasm backend has no gradient
+ * kernels for convolutions (Conv2DBackpropFilter), so a convolutional spec trains on WebGL when
+ * this runtime has it, else on the plain CPU backend. Returns the backend in use.
+ */
+export async function ensureBackendFor(tf: TF, spec: Pick<ModelSpec, 'layers'>): Promise<string> {
+  const current = tf.getBackend();
+  if (current !== 'wasm' || !spec.layers.some((layer) => layer.type === 'conv2d')) return current;
+  for (const fallback of ['webgl', 'cpu'] as const) {
+    if (tf.findBackendFactory(fallback) && (await tf.setBackend(fallback))) return fallback;
+  }
+  throw new Error('No TensorFlow.js backend here can train convolutions');
 }

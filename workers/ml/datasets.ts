@@ -1,10 +1,15 @@
 import type { DatasetSpec, Feature } from '../../server/protocol/spec';
+import { registeredMnist } from './mnist';
 import { deriveSeed, gaussian, mulberry32, permutation, uniform, type Rng } from './random';
 
-/** Points (n×2, row-major) and their 0/1 labels. */
+/**
+ * Rows of `dims` values each (row-major: 2-D points, or 28×28 images with values in [0, 1]) and
+ * their labels (0/1, or the class index 0..9 for MNIST).
+ */
 export interface Dataset {
   x: Float32Array;
   y: Float32Array;
+  dims: number;
 }
 
 /** Half-width of the square the points live in ([-DOMAIN, DOMAIN]²), e.g. for a heatmap grid. */
@@ -95,7 +100,19 @@ function sign(points: DatasetSpec['points']): Generator {
   };
 }
 
-const GENERATORS: Record<Exclude<DatasetSpec['name'], 'sign'>, Generator> = { spiral, circle, xor, gauss };
+const GENERATORS: Record<Exclude<DatasetSpec['name'], 'sign' | 'mnist'>, Generator> = { spiral, circle, xor, gauss };
+
+/** The first `n` digits of the registered MNIST set (class-balanced prefix), pixels scaled to [0, 1]. */
+function mnistRows(n: number): Dataset {
+  const set = registeredMnist();
+  if (!set) throw new Error('The MNIST digits are not loaded in this process (load them with fetchMnist() or ensureMnistRegistered() first)');
+  const count = Math.min(n, set.count);
+  const dims = set.rows * set.cols;
+  const x = new Float32Array(count * dims);
+  for (let i = 0; i < x.length; i++) x[i] = set.pixels[i]! / 255;
+  const y = Float32Array.from(set.labels.subarray(0, count));
+  return { x, y, dims };
+}
 
 /** How many points a dataset spec yields: `samples`, except the sign task's 21 integers. */
 export function datasetSize(spec: Pick<DatasetSpec, 'name' | 'samples' | 'points'>): number {
@@ -104,26 +121,30 @@ export function datasetSize(spec: Pick<DatasetSpec, 'name' | 'samples' | 'points
 
 /** Generates the spec's dataset: identical on every client for the same spec (seeded). */
 export function generateDataset(spec: Pick<DatasetSpec, 'name' | 'samples' | 'noise' | 'seed'> & Partial<Pick<DatasetSpec, 'points'>>): Dataset {
+  if (spec.name === 'mnist') return mnistRows(spec.samples);
   const points = spec.points ?? 'integers';
   const n = datasetSize({ ...spec, points });
   const x = new Float32Array(n * 2);
   const y = new Float32Array(n);
   const generate = spec.name === 'sign' ? sign(points) : GENERATORS[spec.name];
   generate(n, spec.noise, mulberry32(deriveSeed(spec.seed, `data:${spec.name}`)), x, y);
-  return { x, y };
+  return { x, y, dims: 2 };
 }
 
 /** Rows `indices` of a dataset, in that order. */
 export function selectRows(data: Dataset, indices: ArrayLike<number>): Dataset {
-  const x = new Float32Array(indices.length * 2);
+  const { dims } = data;
+  const x = new Float32Array(indices.length * dims);
   const y = new Float32Array(indices.length);
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!;
-    x[2 * k] = data.x[2 * i]!;
-    x[2 * k + 1] = data.x[2 * i + 1]!;
+    if (dims === 2) {
+      x[2 * k] = data.x[2 * i]!;
+      x[2 * k + 1] = data.x[2 * i + 1]!;
+    } else x.set(data.x.subarray(i * dims, (i + 1) * dims), k * dims);
     y[k] = data.y[i]!;
   }
-  return { x, y };
+  return { x, y, dims };
 }
 
 /** Seeded shuffle, then the first round(n·trainRatio) points train and the rest are held out. */

@@ -1,16 +1,16 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { ModelSpec } from '../../server/protocol/spec';
+import { layerKey, type ModelSpec } from '../../server/protocol/spec';
 import type { WeightsManifest } from '../../server/protocol/weights';
 import { datasetKey, datasetSplit, featurize } from './datasets';
-import { PROBABILITY_EPSILON, buildModel, disposeModel, specLoss, writeWeights, type Sequential, type TF } from './model';
+import { PROBABILITY_EPSILON, accuracyOf, buildModel, dataTensors, disposeModel, specLoss, writeWeights, type Sequential, type TF } from './model';
 
 /** An inference model plus the held-out tensors, kept per spec so each round's evaluation is one forward pass. */
 interface EvalCache {
   tf: TF;
   key: string;
   model: Sequential;
-  x: tfjs.Tensor2D;
-  y: tfjs.Tensor2D;
+  x: tfjs.Tensor;
+  y: tfjs.Tensor;
 }
 
 // Several entries: the server evaluates the runs of several projects in turn.
@@ -18,7 +18,7 @@ const MAX_CACHED_EVALUATORS = 8;
 const cache = new Map<string, EvalCache>();
 
 function evalKey(tf: TF, spec: ModelSpec): string {
-  const layers = spec.layers.map((l) => `${l.units}:${l.activation}`).join(',');
+  const layers = spec.layers.map(layerKey).join(',');
   return `${tf.getBackend()}|${datasetKey(spec.dataset)}|${spec.features.join(',')}|${layers}`;
 }
 
@@ -51,14 +51,7 @@ function evaluator(tf: TF, spec: ModelSpec): EvalCache {
     cache.delete(oldestKey);
   }
   const test = datasetSplit(spec.dataset).test;
-  const n = test.y.length;
-  const entry: EvalCache = {
-    tf,
-    key,
-    model: buildModel(tf, spec),
-    x: tf.tensor2d(featurize(test.x, spec.features), [n, spec.features.length]),
-    y: tf.tensor2d(test.y, [n, 1]),
-  };
+  const entry: EvalCache = { tf, key, model: buildModel(tf, spec), ...dataTensors(tf, spec, test) };
   cache.set(key, entry);
   return entry;
 }
@@ -79,7 +72,7 @@ export async function evaluate(
     const p = (entry.model.predict(entry.x) as tfjs.Tensor).clipByValue(PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON);
     const y = entry.y;
     const loss = specLoss(tf, spec, y, p);
-    const accuracy = p.greaterEqual(0.5).toFloat().equal(y).toFloat().mean();
+    const accuracy = accuracyOf(tf, y, p);
     return tf.stack([loss, accuracy]);
   });
   const [loss, accuracy] = await result.data();

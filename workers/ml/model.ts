@@ -1,5 +1,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { ModelSpec } from '../../server/protocol/spec';
+import { classCount, inferShapes, inputShape } from '../../server/protocol/shapes';
+import { featurize, type Dataset } from './datasets';
 import { manifestSize, type WeightsManifest } from '../../server/protocol/weights';
 
 /** The TensorFlow.js namespace, passed in so one module serves Node and browser builds alike. */
@@ -14,9 +16,13 @@ export function makeOptimizer(tf: TF, spec: Pick<ModelSpec, 'optimizer' | 'learn
 /** Keras clips probabilities by this epsilon in binary cross-entropy; evaluation does the same. */
 export const PROBABILITY_EPSILON = 1e-7;
 
-/** The spec's loss of predicted probabilities `p` against 0/1 labels `y`, averaged: a scalar. */
+/**
+ * The spec's loss of predicted probabilities `p` against labels `y` (n×1 0/1 for two classes,
+ * n×classes one-hot otherwise), averaged: a scalar, as model.fit computes it.
+ */
 export function specLoss(tf: TF, spec: Pick<ModelSpec, 'loss'>, y: tfjs.Tensor, p: tfjs.Tensor): tfjs.Scalar {
   if (spec.loss === 'mse') return tf.mean(tf.squaredDifference(p, y)) as tfjs.Scalar;
+  if (y.shape[1] !== undefined && y.shape[1] > 1) return tf.mean(tf.metrics.categoricalCrossentropy(y, p)) as tfjs.Scalar;
   return tf.mean(tf.metrics.binaryCrossentropy(y, p)) as tfjs.Scalar;
 }
 
@@ -43,24 +49,73 @@ export function regularizationPenalty(tf: TF, spec: Pick<ModelSpec, 'regularizat
 }
 
 /**
- * The spec's dense network, compiled with its optimizer and loss (cross-entropy or mean squared
- * error of the output probability) and L1/L2 kernel regularisation. Layers are named
- * by position (h0, h1, …, out) so manifests are identical in every process, whatever the layer ids.
+ * The spec's network (see server/protocol/shapes.ts for what each layer does to the shape),
+ * compiled with its optimizer and loss and with L1/L2 kernel regularisation. Layers are named by
+ * position (h0, h1, …, out) so manifests are identical in every process, whatever the layer ids;
+ * an implicit flatten before a dense layer on an image is `h<i>_flatten` (no variables).
  * `seed` makes the initial weights deterministic; omit it when the weights get overwritten anyway.
+ * Throws when the spec's shapes do not work (the validator reports those as problems first).
  */
 export function buildModel(tf: TF, spec: ModelSpec, seed?: number): Sequential {
+  const shapes = inferShapes(spec);
+  if (shapes.problems.length > 0) throw new Error(`The network cannot be built: ${shapes.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   const init = (i: number) => (seed === undefined ? 'glorotUniform' : tf.initializers.glorotUniform({ seed: seed + i }));
+  const regularizer = kernelRegularizer(tf, spec);
   const model = tf.sequential();
-  let inputShape: [number] | undefined = [spec.features.length];
+  // The first layer carries the input shape; an input layer keeps that true whatever comes first.
+  model.add(tf.layers.inputLayer({ inputShape: shapes.input, name: 'input' }));
   spec.layers.forEach((layer, i) => {
-    model.add(tf.layers.dense({ inputShape, units: layer.units, activation: layer.activation, name: `h${i}`, kernelInitializer: init(i), kernelRegularizer: kernelRegularizer(tf, spec) }));
-    inputShape = undefined;
+    const name = `h${i}`;
+    switch (layer.type) {
+      case 'dense':
+        if (shapes.layers[i]!.flattensInput) model.add(tf.layers.flatten({ name: `${name}_flatten` }));
+        model.add(tf.layers.dense({ units: layer.units, activation: layer.activation, name, kernelInitializer: init(i), kernelRegularizer: regularizer }));
+        break;
+      case 'conv2d':
+        model.add(
+          tf.layers.conv2d({ filters: layer.filters, kernelSize: layer.kernelSize, padding: 'same', activation: layer.activation, name, kernelInitializer: init(i), kernelRegularizer: regularizer }),
+        );
+        break;
+      case 'maxpool':
+        model.add(tf.layers.maxPooling2d({ poolSize: layer.poolSize, strides: layer.poolSize, name }));
+        break;
+      case 'flatten':
+        model.add(tf.layers.flatten({ name }));
+        break;
+      case 'dropout':
+        model.add(tf.layers.dropout({ rate: layer.rate, name }));
+        break;
+    }
   });
+  const last = shapes.layers[shapes.layers.length - 1]?.shape ?? shapes.input;
+  if (last.length === 3) model.add(tf.layers.flatten({ name: 'out_flatten' }));
+  const multiclass = shapes.outputUnits > 1;
   model.add(
-    tf.layers.dense({ inputShape, units: 1, activation: 'sigmoid', name: 'out', kernelInitializer: init(spec.layers.length), kernelRegularizer: kernelRegularizer(tf, spec) }),
+    tf.layers.dense({ units: shapes.outputUnits, activation: multiclass ? 'softmax' : 'sigmoid', name: 'out', kernelInitializer: init(spec.layers.length), kernelRegularizer: regularizer }),
   );
-  model.compile({ optimizer: makeOptimizer(tf, spec), loss: spec.loss === 'mse' ? 'meanSquaredError' : 'binaryCrossentropy' });
+  model.compile({ optimizer: makeOptimizer(tf, spec), loss: spec.loss === 'mse' ? 'meanSquaredError' : multiclass ? 'categoricalCrossentropy' : 'binaryCrossentropy' });
   return model;
+}
+
+/**
+ * Input and label tensors of dataset rows for the spec's model: featurized points (n×features) or
+ * images (n×28×28×1); labels n×1 (0/1) for two classes, one-hot n×classes otherwise.
+ */
+export function dataTensors(tf: TF, spec: ModelSpec, rows: Dataset): { x: tfjs.Tensor; y: tfjs.Tensor } {
+  const n = rows.y.length;
+  const input = inputShape(spec);
+  const classes = classCount(spec);
+  return tf.tidy(() => ({
+    x: input.length === 3 ? tf.tensor(rows.x, [n, ...input]) : tf.tensor2d(featurize(rows.x, spec.features), [n, spec.features.length]),
+    y: classes === 2 ? tf.tensor2d(rows.y, [n, 1]) : tf.oneHot(tf.tensor1d(Int32Array.from(rows.y), 'int32'), classes).toFloat(),
+  }));
+}
+
+/** Share of rows whose predicted class (p ≥ 0.5, or the most likely class) matches the label. */
+export function accuracyOf(tf: TF, y: tfjs.Tensor, p: tfjs.Tensor): tfjs.Scalar {
+  return tf.tidy(() =>
+    (y.shape[1] !== undefined && y.shape[1] > 1 ? tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)) : tf.equal(p.greaterEqual(0.5).toFloat(), y)).toFloat().mean(),
+  ) as tfjs.Scalar;
 }
 
 /** The model's manifest (variable names and shapes, in order). */

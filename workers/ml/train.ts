@@ -1,8 +1,10 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { ModelSpec } from '../../server/protocol/spec';
+import { layerKey, type ModelSpec } from '../../server/protocol/spec';
 import { manifestSize, type WeightsManifest } from '../../server/protocol/weights';
-import { datasetKey, datasetSplit, featurize, selectRows, shardIndices } from './datasets';
-import { assertManifestMatches, buildModel, makeOptimizer, readWeights, regularizationPenalty, specLoss, writeWeights, type Sequential, type TF } from './model';
+import { classCount } from '../../server/protocol/shapes';
+import { datasetKey, datasetSplit, selectRows } from './datasets';
+import { partitionIndices } from './partition';
+import { assertManifestMatches, buildModel, dataTensors, makeOptimizer, readWeights, regularizationPenalty, specLoss, writeWeights, type Sequential, type TF } from './model';
 import { deriveSeed, mulberry32, permutation, type Rng } from './random';
 
 /** What a client trains in one round: the global weights and its shard of the training split. */
@@ -24,8 +26,8 @@ export interface TrainResult {
 
 interface ShardTensors {
   n: number;
-  x: tfjs.Tensor2D | null;
-  y: tfjs.Tensor2D | null;
+  x: tfjs.Tensor | null;
+  y: tfjs.Tensor | null;
 }
 
 /** What stays alive between rounds: rebuilding the model and the tensors every round costs more than training. */
@@ -45,7 +47,7 @@ let cache: TrainerCache | null = null;
  * out: they apply per round, so changing them does not rebuild anything.
  */
 function trainerKey(tf: TF, spec: ModelSpec): string {
-  const layers = spec.layers.map((l) => `${l.units}:${l.activation}`).join(',');
+  const layers = spec.layers.map(layerKey).join(',');
   const { l1, l2 } = spec.regularization;
   return `${tf.getBackend()}|${datasetKey(spec.dataset)}|${spec.features.join(',')}|${layers}|${spec.loss}|${l1},${l2}`;
 }
@@ -78,15 +80,14 @@ function trainer(tf: TF, spec: ModelSpec): TrainerCache {
 }
 
 function shardTensors(tf: TF, entry: TrainerCache, spec: ModelSpec, part: number, parts: number): ShardTensors {
-  const key = `${part}/${parts}`;
+  const { kind, alpha, classesPerClient } = spec.partition;
+  const key = `${part}/${parts}|${kind}|${alpha}|${classesPerClient}`;
   const hit = entry.shards.get(key);
   if (hit) return hit;
   const train = datasetSplit(spec.dataset).train;
-  const rows = selectRows(train, shardIndices(train.y.length, part, parts));
+  const rows = selectRows(train, partitionIndices(train.y, classCount(spec), part, parts, spec.partition, spec.dataset.seed));
   const n = rows.y.length;
-  const f = spec.features.length;
-  const shard: ShardTensors =
-    n === 0 ? { n, x: null, y: null } : { n, x: tf.tensor2d(featurize(rows.x, spec.features), [n, f]), y: tf.tensor2d(rows.y, [n, 1]) };
+  const shard: ShardTensors = n === 0 ? { n, x: null, y: null } : { n, ...dataTensors(tf, spec, rows) };
   // Participants come and go, so a client may see several shardings; keep only the recent ones.
   if (entry.shards.size >= MAX_CACHED_SHARDS) {
     const [oldestKey, oldest] = entry.shards.entries().next().value!;
@@ -137,8 +138,8 @@ export async function trainRound(tf: TF, task: TrainTask): Promise<TrainResult> 
 type RoundOutput = Omit<TrainResult, 'computeMs'>;
 interface ShardData {
   n: number;
-  x: tfjs.Tensor2D;
-  y: tfjs.Tensor2D;
+  x: tfjs.Tensor;
+  y: tfjs.Tensor;
 }
 
 /** NaN/Infinity cannot travel in the protocol's numbers; a non-finite delta tells the server anyway. */
@@ -253,8 +254,8 @@ async function fedProxTrain(tf: TF, entry: TrainerCache, task: TrainTask, data: 
         for (let begin = 0; begin < n; begin += batchSize) {
           const size = Math.min(batchSize, n - begin);
           tf.tidy(() => {
-            const xb = xs.slice([begin, 0], [size, -1]);
-            const yb = ys.slice([begin, 0], [size, -1]);
+            const xb = xs.slice(begin, size); // along the first axis, whatever the rank
+            const yb = ys.slice(begin, size);
             let dataLoss: tfjs.Scalar | null = null;
             const { grads } = tf.variableGrads(() => {
               const loss = batchLoss(tf, spec, entry.model, xb, yb);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as tfjs from '@tensorflow/tfjs';
-import { DEFAULT_SPEC, type Algorithm, type ModelSpec } from '../../../server/protocol/spec';
+import { DEFAULT_SPEC, type Algorithm, type DenseLayer, type ModelSpec } from '../../../server/protocol/spec';
 import { allFinite, type WeightsManifest } from '../../../server/protocol/weights';
 import { WeightedMeanAccumulator, applyDelta } from '../../../workers/ml/aggregate';
 import { datasetSplit, featurize, selectRows, shardIndices } from '../../../workers/ml/datasets';
@@ -48,7 +48,7 @@ function manualLoss(spec: ModelSpec, params: tfjs.Tensor[], x: tfjs.Tensor2D, y:
   let h: tfjs.Tensor = x;
   for (let layer = 0; layer <= spec.layers.length; layer++) {
     const z = tf.add(tf.matMul(h as tfjs.Tensor2D, params[2 * layer] as tfjs.Tensor2D), params[2 * layer + 1]!);
-    const activation = layer < spec.layers.length ? spec.layers[layer]!.activation : 'sigmoid';
+    const activation = layer < spec.layers.length ? (spec.layers[layer] as DenseLayer).activation : 'sigmoid';
     h = activation === 'linear' ? z : tf[activation](z);
   }
   const p = h;

@@ -72,7 +72,7 @@ describe('trainRound', () => {
   });
 
   it('rebuilds for a spec with another architecture and rejects mismatched weights clearly', async () => {
-    const wider: ModelSpec = { ...DEFAULT_SPEC, localEpochs: 1, layers: [{ id: 'only', units: 5, activation: 'relu' }] };
+    const wider: ModelSpec = { ...DEFAULT_SPEC, localEpochs: 1, layers: [{ id: 'only', type: 'dense', units: 5, activation: 'relu' }] };
     const other = initialWeights(tf, wider, 3);
     const result = await trainRound(tf, { spec: wider, manifest: other.manifest, weights: other.weights, shard: { part: 0, parts: 2 } });
     assert.equal(result.delta.length, other.weights.length);
