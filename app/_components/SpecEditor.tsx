@@ -18,6 +18,8 @@ const T = {
   network: 'Network',
   training: 'Training',
   federation: 'Federation',
+  privacy: 'Privacy',
+  privacyHint: 'Training data never leaves a browser; only model updates do. Differential privacy and secure aggregation are coming and cannot be switched on yet.',
   params: (n: number) => `${n.toLocaleString('en')} trainable parameters`,
   problems: (n: number) => (n === 1 ? '1 problem to fix' : `${n} problems to fix`),
   valid: 'Spec is valid',
@@ -38,6 +40,12 @@ const T = {
     learningRate: 'Learning rate',
     batchSize: 'Batch size',
     localEpochs: 'Local epochs',
+    localSteps: 'Local steps (0 = use epochs)',
+    'privacy.differentialPrivacy': 'Differential privacy',
+    'privacy.clipNorm': 'DP clip norm',
+    'privacy.noiseMultiplier': 'DP noise multiplier',
+    'privacy.delta': 'DP δ',
+    'privacy.secureAggregation': 'Secure aggregation',
     rounds: 'Rounds',
     encoding: 'Wire encoding',
     'strategy.algorithm': 'Algorithm',
@@ -53,7 +61,7 @@ const T = {
     roundDeadlineSec: 'Round deadline (s)',
     minCompletion: 'Min completion',
   } satisfies Record<ScalarField, string>,
-  options: { spiral: 'Spiral', circle: 'Circle', xor: 'XOR', gauss: 'Two Gaussians', sign: 'Is x > 0', integers: 'Integers −10…10', reals: 'Reals in [−10, 10]', mnist: 'MNIST digits', iid: 'IID (even mix)', dirichlet: 'Non-IID: Dirichlet', classes: 'Non-IID: k classes each', crossentropy: 'Cross-entropy', mse: 'Mean squared error', sgd: 'SGD', adam: 'Adam', float32: 'float32 (exact)', float16: 'float16 (½ size)', int8: 'int8 (¼ size)',
+  options: { spiral: 'Spiral', circle: 'Circle', xor: 'XOR', gauss: 'Two Gaussians', sign: 'Is x > 0', integers: 'Integers −10…10', reals: 'Reals in [−10, 10]', off: 'Off', on: 'On', mnist: 'MNIST digits', iid: 'IID (even mix)', dirichlet: 'Non-IID: Dirichlet', classes: 'Non-IID: k classes each', crossentropy: 'Cross-entropy', mse: 'Mean squared error', sgd: 'SGD', adam: 'Adam', float32: 'float32 (exact)', float16: 'float16 (½ size)', int8: 'int8 (¼ size)',
     fedavg: 'FedAvg',
     fedsgd: 'FedSGD',
     fedprox: 'FedProx',
@@ -76,7 +84,9 @@ const PARTITION_FIELDS: Record<string, ScalarField[]> = {
   dirichlet: ['partition.kind', 'partition.alpha'],
   classes: ['partition.kind', 'partition.classesPerClient'],
 };
-const TRAINING_FIELDS: ScalarField[] = ['loss', 'optimizer', 'learningRate', 'batchSize', 'localEpochs', 'rounds', 'regularization.l1', 'regularization.l2'];
+const TRAINING_FIELDS: ScalarField[] = ['loss', 'optimizer', 'learningRate', 'batchSize', 'localEpochs', 'localSteps', 'rounds', 'regularization.l1', 'regularization.l2'];
+/** Placeholders until the trust features: shown, validated, refused when switched on. */
+const PRIVACY_FIELDS: ScalarField[] = ['privacy.differentialPrivacy', 'privacy.clipNorm', 'privacy.noiseMultiplier', 'privacy.delta', 'privacy.secureAggregation'];
 const FEDERATION_FIELDS: ScalarField[] = [
   'strategy.algorithm',
   'strategy.aggregator',
@@ -183,6 +193,11 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
           <fieldset>
             <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.federation}</legend>
             <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{FEDERATION_FIELDS.map(field)}</div>
+          </fieldset>
+          <fieldset>
+            <legend className="mb-1 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.privacy}</legend>
+            <p className={cx(ui.hint, 'mb-3')}>{T.privacyHint}</p>
+            <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{PRIVACY_FIELDS.map(field)}</div>
           </fieldset>
         </div>
       )}

@@ -172,6 +172,25 @@ export const samplingSpecSchema = z.object({
 export type SamplingSpec = z.infer<typeof samplingSpecSchema>;
 export const DEFAULT_SAMPLING: SamplingSpec = { fraction: 1, minClients: 1, maxClients: 1000 };
 
+export const SWITCH = ['off', 'on'] as const;
+/**
+ * Privacy settings. Placeholders for now: differential privacy (client-side clipping and Gaussian
+ * noise, with a privacy accountant) and secure aggregation arrive with the trust features; until
+ * then the validator refuses to switch them on, so nobody believes they are protected when not.
+ */
+export const privacySpecSchema = z.object({
+  differentialPrivacy: z.enum(SWITCH),
+  /** L2 bound of each client update before noise. */
+  clipNorm: z.number().min(0.01).max(100),
+  /** Gaussian noise standard deviation, as a multiple of clipNorm. */
+  noiseMultiplier: z.number().min(0).max(10),
+  /** δ of the (ε, δ) guarantee the accountant reports ε for. */
+  delta: z.number().min(1e-10).max(0.01),
+  secureAggregation: z.enum(SWITCH),
+});
+export type PrivacySpec = z.infer<typeof privacySpecSchema>;
+export const DEFAULT_PRIVACY: PrivacySpec = { differentialPrivacy: 'off', clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, secureAggregation: 'off' };
+
 export const regularizationSchema = z.object({
   /** L1 penalty λ₁·Σ|w| over every kernel (not biases). */
   l1: z.number().min(0).max(0.1),
@@ -193,6 +212,8 @@ const specObjectSchema = z.object({
   learningRate: z.number().min(1e-5).max(1),
   batchSize: z.number().int().min(1).max(1024),
   localEpochs: z.number().int().min(1).max(50),
+  /** FedAvg/FedProx: 0 = train `localEpochs` whole epochs; N > 0 = exactly N minibatch steps per round instead. */
+  localSteps: z.number().int().min(0).max(10_000).default(0),
   rounds: z.number().int().min(1).max(500),
   /** How weights and updates travel (see codec.ts). */
   encoding: vectorEncodingSchema.default('float32'),
@@ -202,6 +223,7 @@ const specObjectSchema = z.object({
   roundDeadlineSec: z.number().int().min(5).max(3600).default(120),
   /** Fraction of a round's participants whose updates are needed at the deadline; fewer → the round is run again. */
   minCompletion: z.number().min(0).max(1).default(0),
+  privacy: privacySpecSchema.default(DEFAULT_PRIVACY),
 });
 
 /** A version-1 spec (stored runs, old documents) as version 2: new fields take their defaults. */
@@ -214,6 +236,9 @@ function upgrade(value: unknown): unknown {
 function checkWhole(spec: z.infer<typeof specObjectSchema>, ctx: z.RefinementCtx): void {
   if (spec.dataset.name === 'sign' && (spec.features.length !== 1 || spec.features[0] !== 'x1')) {
     ctx.addIssue({ code: 'custom', path: ['features'], message: 'The "is x > 0" task has a single input: use x₁ only' });
+  }
+  for (const field of ['differentialPrivacy', 'secureAggregation'] as const) {
+    if (spec.privacy[field] === 'on') ctx.addIssue({ code: 'custom', path: ['privacy', field], message: 'Not available yet: it arrives with the trust features' });
   }
   if (spec.dataset.name === 'mnist' && spec.dataset.samples > MNIST_DIGITS) {
     ctx.addIssue({ code: 'custom', path: ['dataset', 'samples'], message: `MNIST has ${MNIST_DIGITS.toLocaleString('en')} digits` });
@@ -251,6 +276,8 @@ export const DEFAULT_SPEC: ModelSpec = {
   sampling: DEFAULT_SAMPLING,
   roundDeadlineSec: 120,
   minCompletion: 0,
+  localSteps: 0,
+  privacy: DEFAULT_PRIVACY,
 };
 
 /** Scalar fields of the spec, as edited in the form: path → constraints for inputs. */
@@ -271,6 +298,7 @@ export const SCALAR_FIELDS = {
   learningRate: { kind: 'number', min: 1e-5, max: 1, step: 0.001 },
   batchSize: { kind: 'int', min: 1, max: 1024 },
   localEpochs: { kind: 'int', min: 1, max: 50 },
+  localSteps: { kind: 'int', min: 0, max: 10_000 },
   rounds: { kind: 'int', min: 1, max: 500 },
   encoding: { kind: 'enum', options: VECTOR_ENCODINGS },
   'strategy.algorithm': { kind: 'enum', options: ALGORITHMS },
@@ -285,6 +313,11 @@ export const SCALAR_FIELDS = {
   'sampling.maxClients': { kind: 'int', min: 1, max: 10_000 },
   roundDeadlineSec: { kind: 'int', min: 5, max: 3600 },
   minCompletion: { kind: 'number', min: 0, max: 1, step: 0.05 },
+  'privacy.differentialPrivacy': { kind: 'enum', options: SWITCH },
+  'privacy.clipNorm': { kind: 'number', min: 0.01, max: 100, step: 0.01 },
+  'privacy.noiseMultiplier': { kind: 'number', min: 0, max: 10, step: 0.1 },
+  'privacy.delta': { kind: 'number', min: 1e-10, max: 0.01, step: 1e-6 },
+  'privacy.secureAggregation': { kind: 'enum', options: SWITCH },
 } as const;
 
 /** The value a scalar field has in a spec (e.g. the default a document written earlier lacks). */

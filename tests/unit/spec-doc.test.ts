@@ -391,6 +391,16 @@ describe('spec version 2: limits, the sign task, upgrading version 1', () => {
     assert.equal(validateSpec({ ...huge, layers: huge.layers.slice(0, 1) }).ok, true);
   });
 
+  test('privacy settings are placeholders: switching them on is refused with a reason', () => {
+    const on = validateSpec({ ...DEFAULT_SPEC, privacy: { ...DEFAULT_SPEC.privacy, differentialPrivacy: 'on', secureAggregation: 'on' } });
+    assert.equal(on.ok, false);
+    if (!on.ok) {
+      assert.deepEqual(on.problems.map((p) => p.path).sort(), ['privacy.differentialPrivacy', 'privacy.secureAggregation']);
+      assert.match(on.problems[0]!.message, /Not available yet/);
+    }
+    assert.equal(validateSpec({ ...DEFAULT_SPEC, privacy: { ...DEFAULT_SPEC.privacy, clipNorm: 2, noiseMultiplier: 1.1 } }).ok, true);
+  });
+
   test('loss and L1/L2 regularisation are validated fields', () => {
     assert.equal(validateSpec({ ...DEFAULT_SPEC, loss: 'mse', regularization: { l1: 0.001, l2: 0.01 } }).ok, true);
     const bad = validateSpec({ ...DEFAULT_SPEC, loss: 'hinge', regularization: { l1: -1, l2: 0 } });

@@ -1,5 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { ModelSpec } from '../../server/protocol/spec';
+import { validateSpec, type ModelSpec, type SpecProblem } from '../../server/protocol/spec';
 import { classCount, inferShapes, inputShape } from '../../server/protocol/shapes';
 import { featurize, type Dataset } from './datasets';
 import { manifestSize, type WeightsManifest } from '../../server/protocol/weights';
@@ -116,6 +116,16 @@ export function accuracyOf(tf: TF, y: tfjs.Tensor, p: tfjs.Tensor): tfjs.Scalar 
   return tf.tidy(() =>
     (y.shape[1] !== undefined && y.shape[1] > 1 ? tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)) : tf.equal(p.greaterEqual(0.5).toFloat(), y)).toFloat().mean(),
   ) as tfjs.Scalar;
+}
+
+/**
+ * The spec compiled: the TF.js model, or the problems (tied to field paths) that stop it being
+ * built. Never throws on a half-edited spec.
+ */
+export function compileSpec(tf: TF, value: unknown): { ok: true; spec: ModelSpec; model: Sequential } | { ok: false; problems: SpecProblem[] } {
+  const checked = validateSpec(value);
+  if (!checked.ok) return checked;
+  return { ok: true, spec: checked.spec, model: buildModel(tf, checked.spec) };
 }
 
 /** The model's manifest (variable names and shapes, in order). */

@@ -130,8 +130,10 @@ export async function trainRound(tf: TF, task: TrainTask): Promise<TrainResult> 
     algorithm === 'fedsgd'
       ? fedSgdStep(tf, entry, task, shardData)
       : algorithm === 'fedprox'
-        ? await fedProxTrain(tf, entry, task, shardData)
-        : await fedAvgTrain(entry, task, shardData);
+        ? await fedProxTrain(tf, entry, task, shardData, spec.strategy.proximalMu)
+        : spec.localSteps > 0
+          ? await fedProxTrain(tf, entry, task, shardData, 0) // FedAvg counted in steps
+          : await fedAvgTrain(entry, task, shardData);
   return { ...result, computeMs: performance.now() - start };
 }
 
@@ -229,20 +231,29 @@ function fedSgdStep(tf: TF, entry: TrainerCache, task: TrainTask, data: ShardDat
   return { delta, samples: size, trainLoss: finiteOrNull(lossValue) };
 }
 
-async function fedProxTrain(tf: TF, entry: TrainerCache, task: TrainTask, data: ShardData): Promise<RoundOutput> {
+/**
+ * Local training by hand-written minibatch steps: FedProx (μ > 0), and FedAvg counted in steps
+ * rather than epochs (μ = 0, `spec.localSteps` > 0). With steps, epochs repeat (reshuffled) until
+ * exactly localSteps minibatches are done, and the reported loss is the mean over all of them.
+ */
+async function fedProxTrain(tf: TF, entry: TrainerCache, task: TrainTask, data: ShardData, mu: number): Promise<RoundOutput> {
   const { spec, weights, shard } = task;
   const optimizer = freshOptimizer(tf, entry, spec);
-  const mu = spec.strategy.proximalMu;
   const variables = modelVariables(entry.model);
   // The global weights, frozen for the round: the anchor of the proximal term.
   const anchors = mu > 0 ? variables.map((v) => v.clone()) : [];
   const rng = roundRng(weights, shard, 'fedprox');
   const n = data.n;
   const batchSize = Math.min(spec.batchSize, n);
+  const steps = spec.localSteps > 0 ? spec.localSteps : Infinity;
+  const epochs = steps === Infinity ? spec.localEpochs : Math.ceil((steps * batchSize) / n);
+  let stepsDone = 0;
+  let lossRows = 0;
   let lastEpochLoss: number | undefined;
   try {
-    for (let epoch = 0; epoch < spec.localEpochs; epoch++) {
-      const last = epoch === spec.localEpochs - 1;
+    for (let epoch = 0; epoch < epochs && stepsDone < steps; epoch++) {
+      // Steps mode averages the loss over every step; epochs mode over the last epoch, as model.fit reports.
+      const last = steps !== Infinity || epoch === epochs - 1;
       // Shuffle once per epoch (one gather), then slice contiguous minibatches, as model.fit does.
       const [xs, ys] = tf.tidy(() => {
         const rows = tf.tensor1d(Int32Array.from(permutation(n, rng)), 'int32');
@@ -250,9 +261,11 @@ async function fedProxTrain(tf: TF, entry: TrainerCache, task: TrainTask, data: 
       });
       // Sample-weighted sum of the last epoch's data losses, kept on the backend: one read per round.
       let lossSum: tfjs.Scalar | null = null;
+      const rowsBefore = lossRows;
       try {
-        for (let begin = 0; begin < n; begin += batchSize) {
+        for (let begin = 0; begin < n && stepsDone < steps; begin += batchSize, stepsDone++) {
           const size = Math.min(batchSize, n - begin);
+          if (last) lossRows += size;
           tf.tidy(() => {
             const xb = xs.slice(begin, size); // along the first axis, whatever the rank
             const yb = ys.slice(begin, size);
@@ -275,7 +288,11 @@ async function fedProxTrain(tf: TF, entry: TrainerCache, task: TrainTask, data: 
             }
           });
         }
-        if (last && lossSum) lastEpochLoss = (await (lossSum as tfjs.Scalar).data())[0]! / n;
+        if (last && lossSum) {
+          const sum = (await (lossSum as tfjs.Scalar).data())[0]!;
+          // A running mean over the rows whose loss counts (epochs mode: just the last epoch's n).
+          lastEpochLoss = ((lastEpochLoss ?? 0) * rowsBefore + sum) / lossRows;
+        }
       } finally {
         xs.dispose();
         ys.dispose();

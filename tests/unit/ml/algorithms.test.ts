@@ -228,3 +228,21 @@ describe('loss and regularisation', () => {
     assert.ok(after.loss < before.loss, `MSE went from ${before.loss} to ${after.loss}`);
   });
 });
+
+describe('FedAvg counted in local steps', () => {
+  it('with full batches, N steps are N full-batch epochs (the same as FedProx with μ = 0)', async () => {
+    const base = withStrategy('fedavg', { optimizer: 'sgd', learningRate: 0.1, batchSize: 1024 });
+    const steps = await trainRound(tf, task({ ...base, localSteps: 3 }, 0, 2));
+    const prox = await trainRound(tf, task({ ...withStrategy('fedprox', { optimizer: 'sgd', learningRate: 0.1, batchSize: 1024, localEpochs: 3 }, 0) }, 0, 2));
+    for (let i = 0; i < steps.delta.length; i++) assert.ok(Math.abs(steps.delta[i]! - prox.delta[i]!) < 1e-6, `value ${i}: ${steps.delta[i]} vs ${prox.delta[i]}`);
+    assert.ok(steps.trainLoss !== null && Number.isFinite(steps.trainLoss));
+  });
+
+  it('more steps move the weights further than fewer', async () => {
+    const base = withStrategy('fedavg', { optimizer: 'sgd', learningRate: 0.05, batchSize: 8 });
+    const norm = (d: Float32Array) => Math.sqrt(d.reduce((s, v) => s + v * v, 0));
+    const few = await trainRound(tf, task({ ...base, localSteps: 2 }, 0, 2));
+    const many = await trainRound(tf, task({ ...base, localSteps: 40 }, 0, 2));
+    assert.ok(norm(many.delta) > norm(few.delta), `${norm(many.delta)} > ${norm(few.delta)}`);
+  });
+});

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { DEFAULT_SPEC, countParams, type ModelSpec } from '../../../server/protocol/spec';
+import { TEMPLATES } from '../../../server/protocol/templates';
 import { manifestSize } from '../../../server/protocol/weights';
 import { datasetSplit } from '../../../workers/ml/datasets';
 import { disposeEvaluator, evaluate, predictPoints } from '../../../workers/ml/evaluate';
-import { buildModel, disposeModel, initialWeights, readWeights, writeWeights, type TF } from '../../../workers/ml/model';
+import { buildModel, compileSpec, disposeModel, initialWeights, readWeights, writeWeights, type TF } from '../../../workers/ml/model';
 import { loadNodeTf } from '../../../workers/ml/node-tf';
 
 let tf: TF;
@@ -91,5 +92,25 @@ describe('evaluate / predictPoints', () => {
     assert.equal(tf.memory().numTensors, settled);
     assert.ok(settled > baseline, 'the second spec got its own cached evaluator');
     disposeEvaluator();
+  });
+});
+
+describe('compileSpec', () => {
+  it('gives the problems of a half-edited spec, tied to fields, instead of throwing', () => {
+    const half = { ...DEFAULT_SPEC, learningRate: 'abc', layers: [{ id: 'a', type: 'dense', units: 0, activation: 'tanh' }] };
+    const result = compileSpec(tf, half);
+    assert.equal(result.ok, false);
+    if (!result.ok) assert.deepEqual(result.problems.map((p) => p.path).sort(), ['layers.0.units', 'learningRate']);
+  });
+
+  it('compiles a CNN for MNIST whose variables match the counted parameters, with 10 softmax outputs', () => {
+    const spec = TEMPLATES.mnist_cnn.spec;
+    const result = compileSpec(tf, spec);
+    assert.ok(result.ok);
+    const { manifest, weights } = readWeights(result.model);
+    assert.equal(weights.length, countParams(spec));
+    assert.deepEqual(manifest.map((t) => t.name), ['h1/kernel', 'h1/bias', 'h4/kernel', 'h4/bias', 'out/kernel', 'out/bias']);
+    assert.deepEqual(result.model.outputs[0]!.shape, [null, 10]);
+    disposeModel(result.model);
   });
 });
