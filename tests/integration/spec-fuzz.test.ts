@@ -162,9 +162,13 @@ function fieldValue(rng: Rng, field: FieldLimits): string | number {
   return Math.min(field.max, Number((field.min + int(rng, 0, steps) * field.step).toPrecision(12)));
 }
 
+/** Privacy switches are placeholders the validator refuses to turn on (see spec.ts): they stay off. */
+const OFF_ONLY: readonly ScalarField[] = ['privacy.differentialPrivacy', 'privacy.secureAggregation'];
+
 function scalarValue(rng: Rng, path: ScalarField): string | number {
   if (path === 'dataset.name') return pick(rng, FREE_DATASETS);
-  return fieldValue(rng, SCALAR_FIELDS[path]);
+  const value = fieldValue(rng, SCALAR_FIELDS[path]); // drawn even when overridden: the edit stream stays the same
+  return OFF_ONLY.includes(path) ? 'off' : value;
 }
 
 /** The editable fields of a layer type, dense widths capped at UNIT_CAP. */
