@@ -12,6 +12,8 @@ const envSchema = z.object({
   /** The address people use to reach this server (join links); defaults to http://localhost:PORT. */
   PUBLIC_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** SQLite commits: normal (survive a process crash; default) or full (fsync each commit: survive power loss too). */
+  SQLITE_SYNC: z.enum(['normal', 'full']).default('normal'),
   /** Seed the demo project at start (0 to skip). */
   SEED_DEMO: z.enum(['0', '1']).default('1'),
 });

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
 
   const { applied } = await applyMigrations(env.DATABASE_URL);
   if (applied.length > 0) log.info({ applied }, 'database migrated');
-  const repo = await createThreadedRepository(env.DATABASE_URL);
+  const repo = await createThreadedRepository(env.DATABASE_URL, { sqliteSync: env.SQLITE_SYNC });
 
   // Next gets its own emitter as "httpServer" so it never sees (and never closes) upgrades
   // that belong to socket.io or Yjs; we forward only /_next/ (dev HMR) to it.

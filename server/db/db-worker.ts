@@ -3,12 +3,12 @@
  * posted by the main thread. Calls run as they arrive; the repository itself orders writes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createRepository } from './prisma-repository';
+import { createRepository, type RepositoryOptions } from './prisma-repository';
 import type { Repository } from './repository';
 import type { DbCall, DbReply } from './threaded-repository';
 
 const port = parentPort!;
-const { databaseUrl } = workerData as { databaseUrl: string };
+const { databaseUrl, options } = workerData as { databaseUrl: string; options: RepositoryOptions };
 
 function describe(error: unknown): Extract<DbReply, { ok: false }>['error'] {
   if (error instanceof Error) {
@@ -20,7 +20,7 @@ function describe(error: unknown): Extract<DbReply, { ok: false }>['error'] {
 
 let repo: Repository | null = null;
 try {
-  repo = await createRepository(databaseUrl);
+  repo = await createRepository(databaseUrl, options);
   port.postMessage({ id: 0, ok: true, value: 'ready' } satisfies DbReply);
 } catch (error) {
   port.postMessage({ id: 0, ok: false, error: describe(error) } satisfies DbReply);

@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../threads';
+import type { RepositoryOptions } from './prisma-repository';
 import type { Repository } from './repository';
 
 /**
@@ -66,8 +67,8 @@ class DbThread {
   }
 
   /** Starts the thread and waits until it has opened the database (its error, if it cannot). */
-  static async open(databaseUrl: string): Promise<DbThread> {
-    const thread = new DbThread(startTsWorker(new URL('./db-worker.ts', import.meta.url), { databaseUrl }));
+  static async open(databaseUrl: string, options: RepositoryOptions): Promise<DbThread> {
+    const thread = new DbThread(startTsWorker(new URL('./db-worker.ts', import.meta.url), { databaseUrl, options }));
     try {
       await new Promise((resolve, reject) => thread.pending.set(0, { resolve, reject }));
     } catch (error) {
@@ -102,8 +103,8 @@ function toError(error: { name: string; message: string; code?: string }): Error
 }
 
 /** Opens the database at `databaseUrl` in its own thread; migrations must already be applied. */
-export async function createThreadedRepository(databaseUrl: string): Promise<Repository> {
-  const thread = await DbThread.open(databaseUrl);
+export async function createThreadedRepository(databaseUrl: string, options: RepositoryOptions = {}): Promise<Repository> {
+  const thread = await DbThread.open(databaseUrl, options);
   const repo = Object.fromEntries(METHODS.map((method) => [method, (...args: unknown[]) => thread.call(method, args)]));
   return { ...repo, close: () => thread.close() } as Repository;
 }
