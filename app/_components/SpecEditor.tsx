@@ -1,13 +1,17 @@
 'use client';
 
+import { useEffect, useRef } from 'react';
 import type * as Y from 'yjs';
 import { SCALAR_FIELDS, countParams, type ScalarField } from '@/server/protocol/spec';
 import { setScalar } from '@/server/protocol/spec-doc';
 import { editorsOf, type Peer } from '@/app/_lib/presence';
 import type { SpecSnapshot } from '@/app/_lib/useSpec';
+import { awarenessOf } from '@/app/_lib/useCollab';
+import { useUndo } from '@/app/_lib/useUndo';
 import { NumberField, SelectField, type FieldContext } from './fields';
 import { FeaturesEditor } from './FeaturesEditor';
 import { LayersEditor } from './LayersEditor';
+import { NotesEditor } from './NotesEditor';
 import { cx, ui } from './ui';
 
 const T = {
@@ -18,6 +22,9 @@ const T = {
   network: 'Network',
   training: 'Training',
   federation: 'Federation',
+  notes: 'Notes',
+  undo: 'Undo your last change (Ctrl+Z)',
+  redo: 'Redo (Ctrl+Shift+Z)',
   privacy: 'Privacy',
   privacyHint: 'Training data never leaves a browser; only model updates do. Differential privacy and secure aggregation are coming and cannot be switched on yet.',
   params: (n: number) => `${n.toLocaleString('en')} trainable parameters`,
@@ -110,7 +117,62 @@ interface Props {
   setEditing: (path: string | null) => void;
 }
 
+/** Which history step a key press asks for: Ctrl/Cmd+Z, Ctrl/Cmd+Shift+Z, Ctrl+Y. */
+function historyKey(e: KeyboardEvent): 'undo' | 'redo' | null {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey || e.isComposing) return null;
+  // e.code keeps the shortcut on the Z key of non-Latin layouts.
+  const key = /^[a-z]$/i.test(e.key) ? e.key.toLowerCase() : e.code === 'KeyZ' ? 'z' : e.code === 'KeyY' ? 'y' : '';
+  if (key === 'z') return e.shiftKey ? 'redo' : 'undo';
+  if (key === 'y' && e.ctrlKey && !e.shiftKey) return 'redo';
+  return null;
+}
+
 export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
+  const history = useUndo(doc);
+  const section = useRef<HTMLElement>(null);
+
+  // Undo and redo go to this browser's Yjs history everywhere in the editor (and when nothing has
+  // focus), instead of an input's own text history: every input writes to the document anyway.
+  const { undo, redo } = history;
+  useEffect(() => {
+    const run = (action: 'undo' | 'redo') => {
+      const active = document.activeElement;
+      // A number field keeps a draft while focused: leave it (committing what was typed) so it
+      // shows the undone value, then come back.
+      if (active instanceof HTMLInputElement && active.type === 'text' && section.current?.contains(active)) {
+        active.blur();
+        (action === 'undo' ? undo : redo)();
+        requestAnimationFrame(() => {
+          if (active.isConnected && !active.disabled) active.focus();
+        });
+        return;
+      }
+      (action === 'undo' ? undo : redo)();
+    };
+    const onKeyDown = (e: KeyboardEvent) => {
+      const action = historyKey(e);
+      if (!action || e.defaultPrevented) return;
+      const target = e.target instanceof Node ? e.target : null;
+      const idle = !target || target === document.body || target === document.documentElement;
+      if (!idle && !section.current?.contains(target)) return;
+      e.preventDefault();
+      run(action);
+    };
+    // Undo from a context menu or a shake gesture arrives as an input event instead.
+    const onBeforeInput = (e: InputEvent) => {
+      if (e.inputType !== 'historyUndo' && e.inputType !== 'historyRedo') return;
+      e.preventDefault();
+      run(e.inputType === 'historyUndo' ? 'undo' : 'redo');
+    };
+    const root = section.current;
+    document.addEventListener('keydown', onKeyDown);
+    root?.addEventListener('beforeinput', onBeforeInput);
+    return () => {
+      document.removeEventListener('keydown', onKeyDown);
+      root?.removeEventListener('beforeinput', onBeforeInput);
+    };
+  }, [undo, redo]);
+
   const ctx = (path: string): FieldContext => ({ editors: editorsOf(peers, path), problems: snap?.problems.get(path) ?? [], setEditing });
 
   const field = (path: ScalarField) => {
@@ -146,26 +208,36 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
   };
 
   return (
-    <section className={ui.card} aria-labelledby="spec-title" data-testid="spec-editor">
-      <div className="flex flex-wrap items-start justify-between gap-2">
-        <div>
+    <section ref={section} className={ui.card} aria-labelledby="spec-title" data-testid="spec-editor">
+      <div className="flex items-start justify-between gap-3">
+        <div className="min-w-0">
           <h2 id="spec-title" className={ui.cardTitle}>
             {T.title}
           </h2>
           <p className={ui.hint}>{T.subtitle}</p>
         </div>
-        {snap?.seeded && (
+        <div className="flex shrink-0 gap-1.5">
+          <button type="button" className={ui.iconButton} aria-label={T.undo} title={T.undo} data-testid="undo-button" disabled={!history.canUndo} onClick={undo}>
+            <HistoryIcon />
+          </button>
+          <button type="button" className={ui.iconButton} aria-label={T.redo} title={T.redo} data-testid="redo-button" disabled={!history.canRedo} onClick={redo}>
+            <HistoryIcon redo />
+          </button>
+        </div>
+      </div>
+      {snap?.seeded && (
+        <p className="mt-2">
           <span
             data-testid="spec-status"
             className={cx(
-              'rounded-full px-2.5 py-1 text-sm font-semibold',
+              'inline-block rounded-full px-2.5 py-1 text-sm font-semibold',
               snap.spec ? 'bg-emerald-50 text-emerald-700' : 'bg-rose-50 text-rose-700',
             )}
           >
             {snap.spec ? `${T.valid} · ${T.params(countParams(snap.spec))}` : T.problems(snap.problemCount)}
           </span>
-        )}
-      </div>
+        </p>
+      )}
 
       {!snap?.seeded ? (
         <p className="mt-6 text-slate-500" role="status">
@@ -199,8 +271,22 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
             <p className={cx(ui.hint, 'mb-3')}>{T.privacyHint}</p>
             <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{PRIVACY_FIELDS.map(field)}</div>
           </fieldset>
+          <fieldset>
+            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.notes}</legend>
+            <NotesEditor doc={doc} awareness={awarenessOf(doc)} ctx={ctx('notes')} />
+          </fieldset>
         </div>
       )}
     </section>
+  );
+}
+
+/** A curved arrow: back for undo, mirrored for redo. */
+function HistoryIcon({ redo }: { redo?: boolean }) {
+  return (
+    <svg viewBox="0 0 20 20" width="18" height="18" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" aria-hidden style={redo ? { transform: 'scaleX(-1)' } : undefined}>
+      <path d="M7.5 5 3.5 9l4 4" />
+      <path d="M3.5 9h8.25a4.75 4.75 0 0 1 0 9.5H9" />
+    </svg>
   );
 }

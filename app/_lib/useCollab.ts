@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
+import type { Awareness } from 'y-protocols/awareness';
 import { api, type Ticket } from './api';
 import { colorFor, isPresenceState, type Peer } from './presence';
 
@@ -21,6 +22,19 @@ export interface Collab {
 
 /** Tickets live two minutes; refresh well before that so reconnects always carry a valid one. */
 const TICKET_REFRESH_MS = 60_000;
+
+/** The awareness instance that goes with each live document (for editors that publish more than `editing`). */
+const awarenessByDoc = new WeakMap<Y.Doc, Awareness>();
+
+/** The awareness of a document opened by useCollab, or null (not connected, or already closed). */
+export function awarenessOf(doc: Y.Doc | null): Awareness | null {
+  return doc ? (awarenessByDoc.get(doc) ?? null) : null;
+}
+
+/** What the peer list shows; other awareness fields (a caret in the notes) change far more often. */
+function peersKey(list: Peer[]): string {
+  return JSON.stringify(list.map((p) => [p.clientId, p.isSelf, p.editing, p.user]));
+}
 
 function wsOrigin(): string {
   const { protocol, host } = window.location;
@@ -41,13 +55,20 @@ export function useCollab(slug: string, ticket: Ticket): Collab {
     const ydoc = new Y.Doc();
     const provider = new WebsocketProvider(`${wsOrigin()}/yjs`, slug, ydoc, { params: { ticket: firstTicket.current } });
     const awareness = provider.awareness;
-    awareness.setLocalState({ user: { name, color: colorFor(memberId), memberId, role }, editing: null });
+    awareness.setLocalState({ user: { name, color: colorFor(memberId), memberId, role }, editing: null, notesCursor: null });
+    awarenessByDoc.set(ydoc, awareness);
 
+    let lastPeers = '';
     const readPeers = () => {
       const list: Peer[] = [];
       awareness.getStates().forEach((state, clientId) => {
         if (isPresenceState(state)) list.push({ ...state, editing: state.editing ?? null, clientId, isSelf: clientId === ydoc.clientID });
       });
+      // A moving caret in the notes changes awareness on every keystroke: re-render the
+      // workspace only when something the peer list shows changed (NotesEditor reads carets itself).
+      const key = peersKey(list);
+      if (key === lastPeers) return;
+      lastPeers = key;
       setPeers(list);
     };
 
@@ -87,6 +108,7 @@ export function useCollab(slug: string, ticket: Ticket): Collab {
       provider.off('sync', onSync);
       provider.off('connection-close', onClose);
       awareness.setLocalState(null);
+      awarenessByDoc.delete(ydoc);
       provider.destroy();
       ydoc.destroy();
       if (providerRef.current === provider) providerRef.current = null;
