@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { AppError, type ModelSpec } from '../protocol';
-import { readSpec } from '../protocol/spec-doc';
+import { FEATURES_MAP, LAYERS_MAP, SPEC_MAP, readSpec } from '../protocol/spec-doc';
 import type { ProjectService } from '../projects';
 import type { Repository } from '../db/repository';
 import type { Logger } from '../log';
@@ -64,7 +64,7 @@ export class CollabService {
 
   private watchSpec(projectId: string, room: CollabRoom): void {
     let scheduled = false;
-    room.doc.on('update', () => {
+    const changed = () => {
       if (scheduled || this.specListeners.length === 0) return;
       scheduled = true;
       setImmediate(() => {
@@ -72,7 +72,11 @@ export class CollabService {
         const { spec } = readSpec(room.doc);
         if (spec) for (const listener of this.specListeners) listener(projectId, spec);
       });
-    });
+    };
+    // Only the spec's own types: notes and anything else in the document do not re-read the spec.
+    room.doc.getMap(SPEC_MAP).observe(changed);
+    room.doc.getMap(FEATURES_MAP).observe(changed);
+    room.doc.getMap(LAYERS_MAP).observeDeep(changed);
   }
 
   /** The project's current spec as the shared document holds it. */

@@ -90,8 +90,43 @@ class KeyedQueue {
   }
 }
 
+/**
+ * Runs tasks one at a time; urgent ones go before the waiting others, in their own call order.
+ * SQLite's one connection serves a round's save and the Yjs log alike: a waiting edit should not
+ * sit behind queued training writes (people are watching it arrive).
+ */
+class PriorityQueue {
+  private running = false;
+  private readonly urgent: (() => void)[] = [];
+  private readonly normal: (() => void)[] = [];
+
+  run<T>(task: () => Promise<T>, urgent: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const start = () => {
+        task()
+          .then(resolve, reject)
+          .finally(() => this.next());
+      };
+      (urgent ? this.urgent : this.normal).push(start);
+      if (!this.running) this.next();
+    });
+  }
+
+  /** Resolves once everything queued so far has finished. */
+  idle(): Promise<void> {
+    return this.run(async () => undefined, false);
+  }
+
+  private next(): void {
+    const start = this.urgent.shift() ?? this.normal.shift();
+    this.running = start !== undefined;
+    start?.();
+  }
+}
+
 class PrismaRepository implements Repository {
   private readonly queue = new KeyedQueue();
+  private readonly sqliteQueue = new PriorityQueue();
 
   constructor(
     private readonly db: Client,
@@ -102,11 +137,12 @@ class PrismaRepository implements Repository {
    * Where a call must wait its turn. SQLite: everything runs one at a time, because the adapter
    * has one connection and a transaction on it would otherwise take in the statements of
    * concurrent calls (an acknowledged append could then be rolled back with someone else's
-   * failed transaction). PostgreSQL: only a project's log writes queue up (see appendDocUpdate);
-   * everything else runs in parallel on the pool.
+   * failed transaction); a project's document calls (those given a projectId) jump the queue.
+   * PostgreSQL: only a project's log writes queue up (see appendDocUpdate); everything else runs
+   * in parallel on the pool.
    */
   private serial<T>(projectId: string | null, task: () => Promise<T>): Promise<T> {
-    if (this.kind === 'sqlite') return this.queue.run('', task);
+    if (this.kind === 'sqlite') return this.sqliteQueue.run(task, projectId !== null);
     return projectId === null ? task() : this.queue.run(projectId, task);
   }
 
@@ -297,7 +333,7 @@ class PrismaRepository implements Repository {
 
   async close(): Promise<void> {
     // Queued writes finish first, so nothing acknowledged later is cut off.
-    await this.queue.idle();
+    await (this.kind === 'sqlite' ? this.sqliteQueue.idle() : this.queue.idle());
     await this.db.$disconnect();
   }
 }
