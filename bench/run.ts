@@ -27,7 +27,15 @@ const SUITES: Record<string, () => Promise<Record<string, number>>> = {
 const GOALS: Record<string, string> = {
   'aggregate.ratio_vs_raw_pass': '≤ 0.5',
   'aggregate.finalize_ms_50x1M': '≤ 5',
+  'round.core_overhead_ms_50_clients': '≤ 5',
+  'round.socket_overhead_ms_8_clients': 'small',
+  'server.event_loop_p99_ms': '≤ 20',
   'collab.p99_ms_30_clients': '≤ 25',
+  'wire.bytes_ratio_fp16': '≤ 0.52',
+  'wire.bytes_ratio_int8': '≤ 0.27',
+  'wire.acc_drop_fp16_pts': '≤ 1',
+  'wire.acc_drop_int8_pts': '≤ 1',
+  'client.overhead_ratio': '≤ 1.10',
 };
 
 const requested = process.argv.slice(2).filter((name) => name in SUITES);
