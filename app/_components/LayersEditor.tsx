@@ -47,64 +47,59 @@ export function LayersEditor({ doc, snap, ctx }: Props) {
         {layers.map((layer, index) => {
           const base = `layers.${layer.id}`;
           return (
-            <li
-              key={layer.id}
-              data-testid="layer-row"
-              data-layer-id={layer.id}
-              className="grid grid-cols-2 items-end gap-x-3 gap-y-2 rounded-lg border border-slate-200 p-3 sm:grid-cols-[4.5rem_minmax(0,1.1fr)_minmax(0,2fr)_5.5rem_auto]"
-            >
-              <span className="col-span-2 self-center font-semibold text-slate-700 sm:col-span-1">{T.layer(index + 1)}</span>
-              <SelectField
-                path={`${base}.type`}
-                label={T.type}
-                value={layer.type}
-                options={LAYER_TYPES.map((t) => ({ value: t, label: T.types[t] }))}
-                onChange={(v) => setLayerType(doc, layer.id, v as LayerType)}
-                ctx={ctx(`${base}.type`)}
-              />
-              <LayerFieldInputs doc={doc} layer={layer} ctx={ctx} />
-              <span className="self-center text-sm text-slate-500 tabular-nums" data-testid="layer-shape">
-                {shapes?.layers[index] ? T.shape(shapes.layers[index].shape) : ''}
-              </span>
-              <div className="col-span-2 flex justify-end gap-1.5 sm:col-span-1">
-                <button
-                  type="button"
-                  className={ui.iconButton}
-                  aria-label={T.up}
-                  title={T.up}
-                  data-testid="layer-up"
-                  disabled={index === 0}
-                  onClick={() => moveLayer(doc, layer.id, -1)}
-                >
-                  ↑
-                </button>
-                <button
-                  type="button"
-                  className={ui.iconButton}
-                  aria-label={T.down}
-                  title={T.down}
-                  data-testid="layer-down"
-                  disabled={index === layers.length - 1}
-                  onClick={() => moveLayer(doc, layer.id, 1)}
-                >
-                  ↓
-                </button>
-                <button
-                  type="button"
-                  className={cx(ui.iconButton, 'hover:border-rose-300 hover:bg-rose-50 hover:text-rose-700')}
-                  aria-label={T.remove}
-                  title={T.remove}
-                  data-testid="remove-layer"
-                  onClick={() => removeLayer(doc, layer.id)}
-                >
-                  ✕
-                </button>
-              </div>
-              {(snap.problems.get(base)?.length ?? 0) > 0 && (
-                <div className="col-span-full">
-                  <Problems id={`${base}-problems`} problems={snap.problems.get(base) ?? []} />
+            <li key={layer.id} data-testid="layer-row" data-layer-id={layer.id} className="space-y-2 rounded-lg border border-slate-200 p-3">
+              <div className="flex items-end gap-2 sm:gap-3">
+                <span className="w-14 shrink-0 self-center text-sm font-semibold whitespace-nowrap text-slate-700 sm:w-[4.5rem] sm:text-base">{T.layer(index + 1)}</span>
+                <div className="w-36 min-w-0 shrink sm:w-40">
+                  <SelectField
+                    path={`${base}.type`}
+                    label={T.type}
+                    value={layer.type}
+                    options={LAYER_TYPES.map((t) => ({ value: t, label: T.types[t] }))}
+                    onChange={(v) => setLayerType(doc, layer.id, v as LayerType)}
+                    ctx={ctx(`${base}.type`)}
+                  />
                 </div>
-              )}
+                <span className="hidden min-w-0 flex-1 self-center truncate text-sm text-slate-500 tabular-nums min-[480px]:block" data-testid="layer-shape">
+                  {shapes?.layers[index] ? T.shape(shapes.layers[index].shape) : ''}
+                </span>
+                <div className="ml-auto flex shrink-0 gap-1.5 self-center">
+                  <button
+                    type="button"
+                    className={ui.iconButton}
+                    aria-label={T.up}
+                    title={T.up}
+                    data-testid="layer-up"
+                    disabled={index === 0}
+                    onClick={() => moveLayer(doc, layer.id, -1)}
+                  >
+                    ↑
+                  </button>
+                  <button
+                    type="button"
+                    className={ui.iconButton}
+                    aria-label={T.down}
+                    title={T.down}
+                    data-testid="layer-down"
+                    disabled={index === layers.length - 1}
+                    onClick={() => moveLayer(doc, layer.id, 1)}
+                  >
+                    ↓
+                  </button>
+                  <button
+                    type="button"
+                    className={cx(ui.iconButton, 'hover:border-rose-300 hover:bg-rose-50 hover:text-rose-700')}
+                    aria-label={T.remove}
+                    title={T.remove}
+                    data-testid="remove-layer"
+                    onClick={() => removeLayer(doc, layer.id)}
+                  >
+                    ✕
+                  </button>
+                </div>
+              </div>
+              <LayerFieldInputs doc={doc} layer={layer} ctx={ctx} />
+              <Problems id={`${base}-problems`} problems={snap.problems.get(base) ?? []} />
             </li>
           );
         })}
@@ -134,7 +129,7 @@ function LayerFieldInputs({ doc, layer, ctx }: { doc: Y.Doc; layer: LayerEntry; 
   const fields = Object.entries(LAYER_FIELDS[layer.type] ?? {}) as [string, { kind: 'int' | 'number' | 'enum'; min?: number; max?: number; options?: readonly string[] }][];
   const values = layer as unknown as Record<string, unknown>;
   return (
-    <div className="col-span-2 grid grid-cols-2 gap-x-3 sm:col-span-1" data-testid="layer-fields">
+    <div className={cx('grid grid-cols-3 gap-x-3', fields.length === 0 && 'hidden')} data-testid="layer-fields">
       {fields.map(([field, def]) =>
         def.kind === 'enum' ? (
           <SelectField

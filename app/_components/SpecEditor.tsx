@@ -245,7 +245,7 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
         </p>
       ) : (
         <div className="mt-4 space-y-6">
-          <fieldset>
+          <fieldset className="min-w-0">
             <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.data}</legend>
             <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">
               {DATA_FIELDS.map(field)}
@@ -254,24 +254,24 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
             </div>
           </fieldset>
           {snap.scalars['dataset.name'] !== 'mnist' && <FeaturesEditor doc={doc} features={snap.features} ctx={ctx} />}
-          <fieldset>
+          <fieldset className="min-w-0">
             <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.network}</legend>
             <LayersEditor doc={doc} snap={snap} ctx={ctx} />
           </fieldset>
-          <fieldset>
+          <fieldset className="min-w-0">
             <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.training}</legend>
             <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{TRAINING_FIELDS.map(field)}</div>
           </fieldset>
-          <fieldset>
+          <fieldset className="min-w-0">
             <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.federation}</legend>
             <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{FEDERATION_FIELDS.map(field)}</div>
           </fieldset>
-          <fieldset>
+          <fieldset className="min-w-0">
             <legend className="mb-1 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.privacy}</legend>
             <p className={cx(ui.hint, 'mb-3')}>{T.privacyHint}</p>
             <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{PRIVACY_FIELDS.map(field)}</div>
           </fieldset>
-          <fieldset>
+          <fieldset className="min-w-0">
             <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.notes}</legend>
             <NotesEditor doc={doc} awareness={awarenessOf(doc)} ctx={ctx('notes')} />
           </fieldset>

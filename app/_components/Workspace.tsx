@@ -51,7 +51,7 @@ export function Workspace({ slug, ticket }: { slug: string; ticket: Ticket }) {
         member={member}
         status={<ConnectionStatus collab={collab.status} synced={collab.synced} training={training.connected} trainingReason={training.connectionReason} />}
       />
-      <main className="mx-auto grid max-w-7xl gap-4 px-4 py-4 sm:px-6 sm:py-6 lg:grid-cols-[minmax(0,1.15fr)_minmax(0,1fr)] lg:grid-rows-[auto_1fr] lg:items-start">
+      <main className="mx-auto grid max-w-7xl grid-cols-[minmax(0,1fr)] gap-4 px-4 py-4 sm:px-6 sm:py-6 lg:grid-cols-[minmax(0,1.15fr)_minmax(0,1fr)] lg:grid-rows-[auto_1fr] lg:items-start">
         {/* DOM order is the phone order (training first); the grid places columns on wide screens. */}
         <div className="lg:col-start-2 lg:row-start-1">
           <TrainingPanel slug={slug} isOwner={member.role === 'owner'} snap={snap} training={training} onStarted={refreshInfo} />
