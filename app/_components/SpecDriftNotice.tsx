@@ -1,8 +1,9 @@
 'use client';
 
 import { useState } from 'react';
-import { specDiff, type ModelSpec, type SpecChange } from '@/server/protocol';
+import { specDiff, type ModelSpec, type ScalarField, type SpecChange } from '@/server/protocol';
 import { api, errorMessage } from '@/app/_lib/api';
+import { FIELD_LABELS, OPTION_LABELS } from './spec-labels';
 import { cx, ui } from './ui';
 
 const T = {
@@ -15,8 +16,11 @@ const T = {
   memberHint: 'The owner can restart the run with the new spec.',
   field: (path: string) => {
     const layer = /^layers\.(\d+)$/.exec(path);
-    return layer ? `Hidden layer ${layer[1]}` : path;
+    if (layer) return `Layer ${layer[1]}`;
+    if (path === 'features') return 'Input features';
+    return FIELD_LABELS[path as ScalarField] ?? path;
   },
+  value: (value: string) => OPTION_LABELS[value] ?? value,
 };
 
 function ChangeList({ changes, testId }: { changes: SpecChange[]; testId: string }) {
@@ -25,9 +29,9 @@ function ChangeList({ changes, testId }: { changes: SpecChange[]; testId: string
       {changes.map((c) => (
         <li key={c.path} className="flex flex-wrap gap-x-2">
           <span className="font-medium text-slate-800">{T.field(c.path)}</span>
-          <span className="text-slate-500 line-through decoration-slate-400">{c.before}</span>
+          <span className="text-slate-500 line-through decoration-slate-400">{T.value(c.before)}</span>
           <span aria-hidden="true">→</span>
-          <span className="font-semibold text-slate-900">{c.after}</span>
+          <span className="font-semibold text-slate-900">{T.value(c.after)}</span>
         </li>
       ))}
     </ul>

@@ -12,6 +12,7 @@ import { NumberField, SelectField, type FieldContext } from './fields';
 import { FeaturesEditor } from './FeaturesEditor';
 import { LayersEditor } from './LayersEditor';
 import { NotesEditor } from './NotesEditor';
+import { FIELD_LABELS, OPTION_LABELS } from './spec-labels';
 import { cx, ui } from './ui';
 
 const T = {
@@ -30,56 +31,6 @@ const T = {
   params: (n: number) => `${n.toLocaleString('en')} trainable parameters`,
   problems: (n: number) => (n === 1 ? '1 problem to fix' : `${n} problems to fix`),
   valid: 'Spec is valid',
-  labels: {
-    'dataset.name': 'Dataset',
-    'dataset.samples': 'Samples',
-    'dataset.noise': 'Noise',
-    'dataset.seed': 'Seed',
-    'dataset.trainRatio': 'Train ratio',
-    'dataset.points': 'Points',
-    'partition.kind': 'Data split across participants',
-    'partition.alpha': 'Dirichlet α (smaller = more skewed)',
-    'partition.classesPerClient': 'Classes per participant',
-    loss: 'Loss',
-    'regularization.l1': 'L1 regularisation',
-    'regularization.l2': 'L2 regularisation',
-    optimizer: 'Optimizer',
-    learningRate: 'Learning rate',
-    batchSize: 'Batch size',
-    localEpochs: 'Local epochs',
-    localSteps: 'Local steps (0 = use epochs)',
-    'privacy.differentialPrivacy': 'Differential privacy',
-    'privacy.clipNorm': 'DP clip norm',
-    'privacy.noiseMultiplier': 'DP noise multiplier',
-    'privacy.delta': 'DP δ',
-    'privacy.secureAggregation': 'Secure aggregation',
-    rounds: 'Rounds',
-    encoding: 'Wire encoding',
-    'strategy.algorithm': 'Algorithm',
-    'strategy.proximalMu': 'Proximal μ (FedProx)',
-    'strategy.aggregator': 'Aggregator',
-    'strategy.trimBeta': 'Trim β (trimmed mean)',
-    'strategy.clipNorm': 'Clip update norm (0 = off)',
-    'strategy.serverOptimizer': 'Server optimizer',
-    'strategy.serverLearningRate': 'Server learning rate',
-    'sampling.fraction': 'Clients per round (fraction)',
-    'sampling.minClients': 'Min clients',
-    'sampling.maxClients': 'Max clients',
-    roundDeadlineSec: 'Round deadline (s)',
-    minCompletion: 'Min completion',
-  } satisfies Record<ScalarField, string>,
-  options: { spiral: 'Spiral', circle: 'Circle', xor: 'XOR', gauss: 'Two Gaussians', sign: 'Is x > 0', integers: 'Integers −10…10', reals: 'Reals in [−10, 10]', off: 'Off', on: 'On', mnist: 'MNIST digits', iid: 'IID (even mix)', dirichlet: 'Non-IID: Dirichlet', classes: 'Non-IID: k classes each', crossentropy: 'Cross-entropy', mse: 'Mean squared error', sgd: 'SGD', adam: 'Adam', float32: 'float32 (exact)', float16: 'float16 (½ size)', int8: 'int8 (¼ size)',
-    fedavg: 'FedAvg',
-    fedsgd: 'FedSGD',
-    fedprox: 'FedProx',
-    mean: 'Weighted mean',
-    median: 'Median',
-    trimmed_mean: 'Trimmed mean',
-    plain: 'Plain',
-    momentum: 'Momentum (FedAvgM)',
-    yogi: 'FedYogi',
-    adagrad: 'FedAdagrad',
-  } as Record<string, string>,
 };
 
 const DATA_FIELDS: ScalarField[] = ['dataset.name', 'dataset.samples', 'dataset.noise', 'dataset.seed', 'dataset.trainRatio'];
@@ -178,7 +129,7 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
   const field = (path: ScalarField) => {
     if (!snap) return null;
     const def = SCALAR_FIELDS[path];
-    const label = T.labels[path];
+    const label = FIELD_LABELS[path];
     if (def.kind === 'enum') {
       return (
         <SelectField
@@ -186,7 +137,7 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
           path={path}
           label={label}
           value={snap.scalars[path]}
-          options={def.options.map((o) => ({ value: o, label: T.options[o] ?? o }))}
+          options={def.options.map((o) => ({ value: o, label: OPTION_LABELS[o] ?? o }))}
           onChange={(v) => setScalar(doc, path, v)}
           ctx={ctx(path)}
         />
