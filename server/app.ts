@@ -9,13 +9,14 @@ import type { Repository } from './db/repository';
 import { createApi } from './http/api';
 import type { Logger } from './log';
 import { ProjectService } from './projects';
+import { MAX_PARAMS } from './protocol';
 import { TrainingService } from './training/service';
 import { closeModelThread } from './training/run-model';
 import { serveVendor } from './vendor';
 import { serveData } from './data/route';
 
-/** Largest socket.io message: 1M float32 parameters plus framing. */
-export const MAX_SOCKET_MESSAGE = 4 * 1_000_000 + 64 * 1024;
+/** Largest socket.io message: the largest model the spec allows, as float32, plus framing. */
+export const MAX_SOCKET_MESSAGE = 4 * MAX_PARAMS + 64 * 1024;
 
 /** What Next.js contributes when pages are served; absent in API-only tests. */
 export interface PageRenderer {
