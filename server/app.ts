@@ -14,6 +14,8 @@ import { TrainingService } from './training/service';
 import { closeModelThread } from './training/run-model';
 import { serveVendor } from './vendor';
 import { serveData } from './data/route';
+import type { FailureLimiter } from './http/rate-limit';
+import { applySecurityHeaders, securityHeaders, securityOptionsFromEnv, type SecurityOptions } from './http/security';
 
 /** Largest socket.io message: the largest model the spec allows, as float32, plus framing. */
 export const MAX_SOCKET_MESSAGE = 4 * MAX_PARAMS + 64 * 1024;
@@ -30,6 +32,10 @@ export interface ServerDeps {
   log: Logger;
   pages?: PageRenderer | null;
   roundDeadlineMs?: number;
+  /** TRUST_PROXY, PUBLIC_URL, development CSP; read from the environment when absent. */
+  security?: SecurityOptions;
+  /** The failed-join limiter (tests inject one with a fake clock). */
+  joinLimiter?: FailureLimiter;
 }
 
 export interface CotrainServer {
@@ -42,20 +48,24 @@ export interface CotrainServer {
   close(): Promise<void>;
 }
 
-const SECURITY_HEADERS: Record<string, string> = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'same-origin',
-  'x-frame-options': 'DENY',
-};
-
 /** The composition root: one HTTP server for pages, the JSON API, socket.io and Yjs. */
 export function createServer(deps: ServerDeps): CotrainServer {
   const { repo, log } = deps;
   const projects = new ProjectService(repo, new TicketStore());
-  const api = createApi({ projects, repo, log, training: { startRun: (p, options) => training.startRun(p, options), controlRun: (p, id, a) => training.controlRun(p, id, a) } });
+  const security = deps.security ?? securityOptionsFromEnv();
+  const headers = securityHeaders(security.dev === true);
+  const api = createApi({
+    projects,
+    repo,
+    log,
+    security,
+    joinLimiter: deps.joinLimiter,
+    training: { startRun: (p, options) => training.startRun(p, options), controlRun: (p, id, a) => training.controlRun(p, id, a) },
+  });
 
   const http = createHttpServer((req, res) => {
-    for (const [key, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(key, value);
+    // CSP and friends on every response: API, vendor/data files and Next pages alike.
+    applySecurityHeaders(res, headers);
     void (async () => {
       if (await api(req, res)) return;
       if (await serveVendor(req, res)) return;

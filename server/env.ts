@@ -11,6 +11,8 @@ const envSchema = z.object({
     .refine((url) => /^(file:|postgres(ql)?:\/\/)/.test(url), 'must start with file: (SQLite) or postgresql://'),
   /** The address people use to reach this server (join links); defaults to http://localhost:PORT. */
   PUBLIC_URL: z.url().optional(),
+  /** 1 behind a reverse proxy you run: the client address (join rate limit) comes from X-Forwarded-For. */
+  TRUST_PROXY: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** SQLite commits: normal (survive a process crash; default) or full (fsync each commit: survive power loss too). */
   SQLITE_SYNC: z.enum(['normal', 'full']).default('normal'),

@@ -6,6 +6,8 @@ import type { Principal, ProjectService } from '../projects';
 import type { Repository, RunRow } from '../db/repository';
 import type { Logger } from '../log';
 import { bearerToken, readJson, sendError, sendJson, sessionCookie } from './io';
+import { clientAddress, FailureLimiter } from './rate-limit';
+import { checkOrigin, type SecurityOptions } from './security';
 
 export interface ApiDeps {
   projects: ProjectService;
@@ -15,6 +17,10 @@ export interface ApiDeps {
     controlRun(principal: Principal, runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
   };
   log: Logger;
+  /** Proxy trust, public URL (Origin check); from the environment by default. */
+  security?: SecurityOptions;
+  /** Counts wrong join codes per address (see rate-limit.ts); a default one if absent. */
+  joinLimiter?: FailureLimiter;
 }
 
 type Handler = (ctx: { req: IncomingMessage; res: ServerResponse; params: string[] }) => Promise<void>;
@@ -43,6 +49,8 @@ function runSummary(run: RunRow) {
 
 /** The JSON API under /api: a small route table over plain node:http. */
 export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  const security = deps.security ?? {};
+  const joinLimiter = deps.joinLimiter ?? new FailureLimiter();
   const secure = (req: IncomingMessage) => req.headers['x-forwarded-proto'] === 'https' || 'encrypted' in req.socket;
   const principalOf = async (req: IncomingMessage, slug: string) => {
     const project = await deps.repo.findProjectBySlug(slug);
@@ -71,8 +79,20 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       'POST',
       /^\/api\/join$/,
       async ({ req, res }) => {
+        // Over the failure limit: refused before the code is even looked at (see rate-limit.ts).
+        const address = clientAddress(req, security.trustProxy === true);
+        const verdict = joinLimiter.check(address);
+        if (!verdict.allowed) {
+          const seconds = Math.ceil(verdict.retryAfterMs / 1000);
+          deps.log.warn({ address, retryAfterS: seconds }, 'join rate-limited');
+          sendError(res, new AppError('rate_limited', `Too many wrong join codes from this address; try again in ${seconds} s.`), { 'retry-after': String(seconds) });
+          return;
+        }
         const body = parse(joinRequest, await readJson(req));
-        const joined = await deps.projects.join(body);
+        const joined = await deps.projects.join(body).catch((error: unknown) => {
+          if (error instanceof AppError && error.code === 'wrong_code') joinLimiter.fail(address);
+          throw error;
+        });
         deps.log.info({ slug: joined.project.slug, member: joined.member.id }, 'member joined');
         sendJson(
           res,
@@ -170,6 +190,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
     const path = (req.url ?? '/').split('?')[0]!;
     if (!path.startsWith('/api/')) return false;
     try {
+      checkOrigin(req, security);
       for (const [method, pattern, handler] of routes) {
         const match = pattern.exec(path);
         if (!match) continue;

@@ -30,8 +30,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, error: AppError): void {
-  sendJson(res, error.status, { error: { ...error.toBody(), ...(error.details ? { details: error.details } : {}) } });
+export function sendError(res: ServerResponse, error: AppError, headers: Record<string, string> = {}): void {
+  sendJson(res, error.status, { error: { ...error.toBody(), ...(error.details ? { details: error.details } : {}) } }, headers);
 }
 
 /** The bearer token of a request: the Authorization header, else the project's cookie. */

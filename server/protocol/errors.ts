@@ -13,6 +13,7 @@ export const ERRORS = {
   run_active: { status: 409, fatal: false, message: 'A training run is already going in this project.' },
   invalid_spec: { status: 422, fatal: true, message: 'The model spec is not valid.' },
   payload_too_large: { status: 413, fatal: true, message: 'The message is larger than allowed.' },
+  rate_limited: { status: 429, fatal: false, message: 'Too many attempts; wait a little and try again.' },
   stale_update: { status: 409, fatal: false, message: 'The update arrived for a round that is no longer open.' },
   bad_update: { status: 422, fatal: false, message: 'The update was rejected (wrong size, shape or non-finite values).' },
   not_assigned: { status: 409, fatal: false, message: 'This client has no assignment in the current round.' },
