@@ -9,6 +9,10 @@ import {
   type TemplateName,
 } from '@/server/protocol';
 
+// The page's CSP forbids eval; without this, zod probes `new Function` to compile fast parsers
+// (a harmless but reported CSP violation) and then falls back anyway.
+z.config({ jitless: true });
+
 /** An HTTP API failure with the server's error code (or a client-side one). */
 export class ApiError extends Error {
   constructor(
