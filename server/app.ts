@@ -60,7 +60,13 @@ export function createServer(deps: ServerDeps): CotrainServer {
     log,
     security,
     joinLimiter: deps.joinLimiter,
-    training: { startRun: (p, options) => training.startRun(p, options), controlRun: (p, id, a) => training.controlRun(p, id, a) },
+    training: {
+      startRun: (p, options) => training.startRun(p, options),
+      controlRun: (p, id, a) => training.controlRun(p, id, a),
+      disconnectMember: async (projectId, memberId) => {
+        await Promise.all([training.disconnectMember(projectId, memberId), collab.disconnectMember(projectId, memberId)]);
+      },
+    },
   });
 
   const http = createHttpServer((req, res) => {

@@ -35,6 +35,25 @@ export class ProjectService {
     return { project, member: owner, token };
   }
 
+  /** A new join code for the project (owner checked by the caller); the old one stops working at once. */
+  async rotateJoinCode(principal: Principal): Promise<string> {
+    const project = await this.repo.setJoinCode(principal.project.id, newJoinCode());
+    return project.joinCode;
+  }
+
+  /**
+   * Revokes a member's token (owner checked by the caller): it is replaced by the hash of a fresh
+   * random token nobody holds, so the member's link and cookie stop working; their contributions
+   * stay attributed. The owner cannot revoke themselves.
+   */
+  async revokeMember(principal: Principal, memberId: string): Promise<void> {
+    const members = await this.repo.listMembers(principal.project.id);
+    const member = members.find((m) => m.id === memberId);
+    if (!member) throw new AppError('not_found', 'No such member in this project.');
+    if (member.role === 'owner') throw new AppError('bad_request', 'The owner cannot be revoked.');
+    await this.repo.setMemberTokenHash(member.id, hashToken(newToken()));
+  }
+
   /** Joins a project by its code as a member. */
   async join(input: { code: string; name: string }): Promise<Principal & { token: string }> {
     const project = await this.repo.findProjectByJoinCode(normalizeJoinCode(input.code));

@@ -127,6 +127,12 @@ export class CollabService {
   }
 
   /** Closes all connections and writes every room's state (graceful shutdown). */
+  /** Drops a revoked member's live Yjs connections in a project whose room is loaded. */
+  async disconnectMember(projectId: string, memberId: string): Promise<void> {
+    const room = this.rooms.get(projectId);
+    if (room) (await room).closeMember(memberId);
+  }
+
   async close(): Promise<void> {
     clearInterval(this.pingTimer);
     for (const timer of this.idleTimers.values()) clearTimeout(timer);

@@ -240,6 +240,11 @@ export class CollabRoom {
     });
   }
 
+  /** Closes a member's connections (their access was revoked). */
+  closeMember(memberId: string, code = 4003, reason = 'access revoked'): void {
+    for (const conn of this.conns.values()) if (conn.memberId === memberId) conn.ws.close(code, reason);
+  }
+
   /** Closes every connection (server shutdown). */
   closeAll(code = 1001, reason = 'server shutting down'): void {
     for (const ws of this.conns.keys()) ws.close(code, reason);

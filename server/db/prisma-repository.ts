@@ -189,6 +189,10 @@ class PrismaRepository implements Repository {
     });
   }
 
+  setJoinCode(projectId: string, joinCode: string): Promise<ProjectRow> {
+    return this.serial(null, async () => toProject(await this.db.project.update({ where: { id: projectId }, data: { joinCode } })));
+  }
+
   setMemberTokenHash(memberId: string, tokenHash: string): Promise<void> {
     return this.serial(null, async () => {
       await this.db.member.update({ where: { id: memberId }, data: { tokenHash } });

@@ -95,6 +95,8 @@ export interface Repository {
   findProjectBySlug(slug: string): Promise<ProjectRow | null>;
   findProjectByJoinCode(joinCode: string): Promise<ProjectRow | null>;
   listProjects(): Promise<ProjectRow[]>;
+  /** Replaces a project's join code (the old one stops working). */
+  setJoinCode(projectId: string, joinCode: string): Promise<ProjectRow>;
 
   addMember(input: { projectId: string; name: string; role: Role; tokenHash: string }): Promise<MemberRow>;
   /** The member holding a token (by its hash), with the project it belongs to. */

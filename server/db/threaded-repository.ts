@@ -19,6 +19,7 @@ const METHODS = [
   'findProjectBySlug',
   'findProjectByJoinCode',
   'listProjects',
+  'setJoinCode',
   'addMember',
   'findMemberByTokenHash',
   'setMemberTokenHash',

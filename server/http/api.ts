@@ -15,6 +15,8 @@ export interface ApiDeps {
   training: {
     startRun(principal: Principal, options?: { restart?: boolean }): Promise<{ runId: string }>;
     controlRun(principal: Principal, runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
+    /** Closes a member's live training and Yjs connections (after a revoke). */
+    disconnectMember(projectId: string, memberId: string): Promise<void>;
   };
   log: Logger;
   /** Proxy trust, public URL (Origin check); from the environment by default. */
@@ -138,6 +140,31 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
           member: { id: member.id, name: member.name, role: member.role },
           runs: runs.map(runSummary),
         });
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/projects\/([\w-]{1,64})\/join-code$/,
+      async ({ req, res, params }) => {
+        await readJson(req);
+        const principal = await principalOf(req, params[0]!);
+        if (principal.member.role !== 'owner') throw new AppError('forbidden', 'Only the project owner can change the join code.');
+        const joinCode = await deps.projects.rotateJoinCode(principal);
+        deps.log.info({ slug: principal.project.slug }, 'join code rotated');
+        sendJson(res, 200, { joinCode });
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/projects\/([\w-]{1,64})\/members\/([\w-]{1,64})\/revoke$/,
+      async ({ req, res, params }) => {
+        await readJson(req);
+        const principal = await principalOf(req, params[0]!);
+        if (principal.member.role !== 'owner') throw new AppError('forbidden', 'Only the project owner can revoke members.');
+        await deps.projects.revokeMember(principal, params[1]!);
+        await deps.training.disconnectMember(principal.project.id, params[1]!);
+        deps.log.info({ slug: principal.project.slug, memberId: params[1] }, 'member revoked');
+        sendJson(res, 200, { memberId: params[1] });
       },
     ],
     [

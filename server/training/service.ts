@@ -200,6 +200,13 @@ export class TrainingService {
     if (!room || room.activeRunId !== runId || !(await room.control(action))) throw new AppError('not_found', 'That run is not active in this project.');
   }
 
+  /** Drops a revoked member's training sockets; their updates in the open round count as dropped. */
+  async disconnectMember(projectId: string, memberId: string): Promise<void> {
+    for (const socket of await this.deps.io.in(roomName(projectId)).fetchSockets()) {
+      if ((socket.data.principal as Principal | undefined)?.member.id === memberId) socket.disconnect(true);
+    }
+  }
+
   close(): void {
     for (const room of this.rooms.values()) room.dispose();
   }

@@ -96,6 +96,15 @@ function repositorySuite(open: () => Promise<{ url: string; cleanup: () => Promi
     assert.ok(members.every((m) => !('tokenHash' in m)));
   });
 
+  test('replaces a join code: the project is found by the new code only', async () => {
+    const { project } = await newProject();
+    const code = unique('NEW');
+    const updated = await repo.setJoinCode(project.id, code);
+    assert.equal(updated.joinCode, code);
+    assert.deepEqual(await repo.findProjectByJoinCode(code), updated);
+    assert.equal(await repo.findProjectByJoinCode(project.joinCode), null);
+  });
+
   test('keeps the document log in order and compacts it atomically', async () => {
     const { project } = await newProject();
     assert.deepEqual(await repo.loadDoc(project.id), { state: null, updates: [] });
