@@ -52,7 +52,7 @@ export class TrainingClient {
   private readonly options: TrainingClientOptions;
 
   constructor(options: TrainingClientOptions) {
-    this.options = options;
+    this.options = { ...options }; // a copy: setBackend changes it
     this.contribute = options.contribute;
     const uri = options.url ?? '';
     this.socket = io(uri, {
@@ -69,14 +69,7 @@ export class TrainingClient {
     });
     this.socket.on('connect', () => {
       this.emit('connection', { connected: true });
-      this.send({
-        type: 'hello',
-        protocolVersion: PROTOCOL_VERSION,
-        backend: options.backend,
-        probeMs: options.probeMs,
-        agent: options.agent,
-        contribute: this.contribute,
-      });
+      this.hello();
     });
     this.socket.on('disconnect', (reason) => this.emit('connection', { connected: false, reason }));
     this.socket.on('connect_error', (error) => this.emit('connection', { connected: false, reason: error.message }));
@@ -93,16 +86,29 @@ export class TrainingClient {
   /** Offers or withdraws this client's compute; applies from the next round. */
   setContribute(on: boolean): void {
     this.contribute = on;
-    if (this.socket.connected) {
-      this.send({
-        type: 'hello',
-        protocolVersion: PROTOCOL_VERSION,
-        backend: this.options.backend,
-        probeMs: this.options.probeMs,
-        agent: this.options.agent,
-        contribute: on,
-      });
-    }
+    if (this.socket.connected) this.hello();
+  }
+
+  /**
+   * The backend chosen after connecting (a browser joins the room at once, watching, while its
+   * worker still probes backends) and whether to offer compute now.
+   */
+  setBackend(backend: Backend, probeMs: number, contribute: boolean): void {
+    this.options.backend = backend;
+    this.options.probeMs = probeMs;
+    this.setContribute(contribute);
+  }
+
+  /** Introduces this client (again): protocol version, backend and whether it contributes. */
+  private hello(): void {
+    this.send({
+      type: 'hello',
+      protocolVersion: PROTOCOL_VERSION,
+      backend: this.options.backend,
+      probeMs: this.options.probeMs,
+      agent: this.options.agent,
+      contribute: this.contribute,
+    });
   }
 
   close(): void {

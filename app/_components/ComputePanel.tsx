@@ -113,7 +113,7 @@ export function ComputePanel({ training }: { training: Training }) {
       <ul className="mt-2 divide-y divide-slate-100" data-testid="training-clients">
         {clients.length === 0 && <li className={ui.hint}>{T.noClients}</li>}
         {clients.map((c) => (
-          <li key={c.clientId} className="flex items-center justify-between gap-3 py-1.5" data-testid="training-client">
+          <li key={c.clientId} className="flex items-center justify-between gap-3 py-1.5" data-testid="training-client" data-contribute={c.contribute}>
             <span className="min-w-0 truncate">
               <span className="font-medium">{c.name}</span>
               {c.clientId === clientId && <span className="text-sm text-slate-500"> ({T.you})</span>}

@@ -20,6 +20,15 @@ function toData(history: RoundMetrics[]): uPlot.AlignedData {
   return [history.map((m) => m.round), history.map((m) => m.loss), history.map((m) => m.accuracy)];
 }
 
+/**
+ * Pins the x axis to the whole run (0 … total rounds). uPlot skips the scale's range function
+ * while there is a single point (round 0), which left the axis at 0 … 100.
+ */
+function fitRounds(plot: uPlot, history: RoundMetrics[], totalRounds: number): void {
+  const last = history[history.length - 1]?.round ?? 0;
+  plot.setScale('x', { min: 0, max: Math.max(totalRounds, last, 1) });
+}
+
 /** Held-out loss (left axis) and accuracy (right axis, %) per round, in a fixed-height box. */
 export function MetricsChart({ history, totalRounds }: { history: RoundMetrics[]; totalRounds: number }) {
   const boxRef = useRef<HTMLDivElement>(null);
@@ -72,6 +81,7 @@ export function MetricsChart({ history, totalRounds }: { history: RoundMetrics[]
         box,
       );
       plotRef.current = plot;
+      fitRounds(plot, historyRef.current, roundsRef.current);
       observer = new ResizeObserver(() => {
         const width = box.clientWidth;
         if (width > 0 && Math.abs(width - plot.width) > 1) plot.setSize({ width, height: HEIGHT });
@@ -87,7 +97,10 @@ export function MetricsChart({ history, totalRounds }: { history: RoundMetrics[]
   }, []);
 
   useEffect(() => {
-    plotRef.current?.setData(toData(history));
+    const plot = plotRef.current;
+    if (!plot) return;
+    plot.setData(toData(history));
+    fitRounds(plot, history, totalRounds);
   }, [history, totalRounds]);
 
   const last = history[history.length - 1];

@@ -136,6 +136,9 @@ export function useTraining(slug: string, enabled: boolean): Training {
       );
     };
 
+    // Join the room at once, watching: the run's state shows while the worker still probes
+    // backends (seconds on a slow GPU); compute is offered once a backend is ready.
+    connect('cpu', 0, false);
     try {
       const worker = new Worker(new URL('../../workers/train.worker.ts', import.meta.url), { type: 'module' });
       bridge = createTrainerBridge(worker);
@@ -143,19 +146,17 @@ export function useTraining(slug: string, enabled: boolean): Training {
         ({ backend, probeMs }) => {
           if (disposed) return;
           setCompute({ phase: 'ready', backend, probeMs });
-          connect(backend, probeMs, true);
+          client?.setBackend(backend, probeMs, contributeRef.current);
         },
         (error: unknown) => {
           if (disposed) return;
           bridge?.terminate();
           bridge = null;
           setCompute({ phase: 'unavailable', reason: String(error instanceof Error ? error.message : error) });
-          connect('cpu', 0, false);
         },
       );
     } catch (error) {
       setCompute({ phase: 'unavailable', reason: String(error instanceof Error ? error.message : error) });
-      connect('cpu', 0, false);
     }
 
     return () => {

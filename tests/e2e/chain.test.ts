@@ -98,9 +98,11 @@ describe('the whole chain in two real browsers', () => {
     await shot(owner, '02-owner-spec');
     await shot(member, '03-member-spec');
 
-    // Both browsers are connected as training clients before the owner presses Train.
+    // Both browsers are connected as training clients, and offer their compute (their workers
+    // picked a backend), before the owner presses Train.
     for (const page of [owner, member]) await page.getByTestId('training-clients').getByText('Student').waitFor({ timeout: 30_000 });
     await owner.getByTestId('training-clients').getByText('Teacher').waitFor({ timeout: 30_000 });
+    await owner.waitForFunction(() => document.querySelectorAll('[data-testid="training-client"][data-contribute="true"]').length === 2, null, { timeout: 60_000 });
     const train = owner.getByTestId('train-button');
     await train.click();
 
