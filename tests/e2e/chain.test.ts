@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServerProcess, type ServerProcess } from '../helpers/process-server';
+import { SHOTS, shot } from '../helpers/screenshots';
 
 /** Screenshots land here (README says so). */
-const SHOTS = path.resolve('test-results', 'e2e');
 
 const LAUNCH_ARGS = [
   '--no-sandbox',
@@ -19,10 +19,6 @@ const LAUNCH_ARGS = [
   '--use-angle=swiftshader',
   '--enable-unsafe-swiftshader',
 ];
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
 
 /** Types a value into a spec field the way a person does: select all, type, leave the field. */
 async function editField(page: Page, field: string, value: string): Promise<void> {

@@ -7,10 +7,10 @@ import { NEW_LAYER } from '../../server/protocol/spec';
 import { LAYERS_MAP, NOTES_TEXT, addLayer, readLayers } from '../../server/protocol/spec-doc';
 import { startServerProcess, type ServerProcess } from '../helpers/process-server';
 import { api, waitFor } from '../helpers/server';
+import { SHOTS, shot } from '../helpers/screenshots';
 import { connectDoc } from '../helpers/yjs';
 
 /** Screenshots land here (README says so). */
-const SHOTS = path.resolve('test-results', 'e2e');
 
 const LAUNCH_ARGS = [
   '--no-sandbox',
@@ -22,10 +22,6 @@ const LAUNCH_ARGS = [
   '--use-angle=swiftshader',
   '--enable-unsafe-swiftshader',
 ];
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
 
 /** A layer as the list shows it (or the document holds it): values as the inputs read them. */
 interface Row {
