@@ -52,6 +52,16 @@ export async function joinMember(url: string, joinCode: string, name: string): P
   return joined.body.memberToken as string;
 }
 
+/** Waits `ms` after each local training, so a round stays open long enough to act on it. */
+export const slowly =
+  (ms: number) =>
+  (train: (task: TrainTask) => Promise<TrainResult>) =>
+  async (task: TrainTask): Promise<TrainResult> => {
+    const result = await train(task);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return result;
+  };
+
 let sharedTrain: ((task: TrainTask) => Promise<TrainResult>) | null = null;
 
 /** trainRound on the cpu backend, one job at a time (every client of this process shares one tf engine). */

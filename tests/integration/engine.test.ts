@@ -4,25 +4,14 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeVector, manifestSize, type AssignMessage, type RoundMetrics, type ServerMessage, type WeightsManifest } from '../../server/protocol';
-import type { TrainResult, TrainTask } from '../../workers/client';
 import { api, startTestServer, waitFor, type TestServer } from '../helpers/server';
-import { createShapedProject, joinMember, observe, participant, participants, rawClient, storedRun, type Participant } from '../helpers/clients';
+import { createShapedProject, joinMember, observe, participant, slowly, participants, rawClient, storedRun, type Participant } from '../helpers/clients';
 
 // Refused updates and dropped clients are expected here: keep the server's warnings out of the output.
 process.env.TEST_LOG_LEVEL ??= 'error';
 
 /** A small, cheap run: a few hundred points, one local epoch. */
 const SMALL = { 'dataset.samples': 300, localEpochs: 1 } as const;
-
-/** Waits `ms` after each local training, so a round stays open long enough to act on it. */
-const slowly =
-  (ms: number) =>
-  (train: (task: TrainTask) => Promise<TrainResult>) =>
-  async (task: TrainTask): Promise<TrainResult> => {
-    const result = await train(task);
-    await sleep(ms);
-    return result;
-  };
 
 async function startRun(t: TestServer, slug: string, ownerToken: string): Promise<string> {
   const started = await api(t.url, 'POST', `/api/projects/${slug}/train`, {}, ownerToken);

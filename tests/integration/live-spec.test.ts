@@ -5,24 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DenseLayer, ModelSpec } from '../../server/protocol';
 import { readLayers, setScalar, updateLayer } from '../../server/protocol/spec-doc';
-import type { TrainResult, TrainTask } from '../../workers/client';
 import { api, startTestServer, waitFor, type TestServer } from '../helpers/server';
 import { connectDoc } from '../helpers/yjs';
-import { createShapedProject, joinMember, observe, participant } from '../helpers/clients';
+import { createShapedProject, joinMember, observe, participant, slowly } from '../helpers/clients';
 
 process.env.TEST_LOG_LEVEL ??= 'error';
-
-const slowly =
-  (ms: number) =>
-  (train: (task: TrainTask) => Promise<TrainResult>) =>
-  async (task: TrainTask): Promise<TrainResult> => {
-    const result = await train(task);
-    await sleep(ms);
-    return result;
-  };
 
 describe('editing the spec while a run trains', () => {
   let t: TestServer;

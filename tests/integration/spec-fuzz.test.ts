@@ -1,8 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import * as Y from 'yjs';
-import { WebsocketProvider } from 'y-websocket';
 import {
   FEATURES_MAP,
   LAYERS_MAP,
@@ -118,30 +116,8 @@ const coverage = new Map<string, number>();
 const count = (kind: string, n = 1) => coverage.set(kind, (coverage.get(kind) ?? 0) + n);
 let seedsCompleted = 0;
 
-/**
- * connectDoc with a chosen Yjs client id. The id must be set before the provider is created (its
- * awareness copies it), so this mirrors tests/helpers/yjs.ts rather than changing the id afterwards.
- */
-async function connectAs(url: string, slug: string, token: string, clientID: number): Promise<Conn> {
-  const { status, body } = await api(url, 'POST', `/api/projects/${slug}/ticket`, {}, token);
-  if (status !== 200) throw new Error(`ticket refused: ${status} ${JSON.stringify(body)}`);
-  const doc = new Y.Doc();
-  doc.clientID = clientID;
-  const provider = new WebsocketProvider(`${url.replace(/^http/, 'ws')}/yjs`, slug, doc, {
-    params: { ticket: body.ticket },
-    WebSocketPolyfill: WebSocket as never,
-    disableBc: true,
-  });
-  await waitFor(() => provider.synced, 10_000, 'yjs sync');
-  return {
-    doc,
-    provider,
-    close() {
-      provider.destroy();
-      doc.destroy();
-    },
-  };
-}
+/** connectDoc with a chosen Yjs client id, so a seed replays exactly. */
+const connectAs = (url: string, slug: string, token: string, clientID: number): Promise<Conn> => connectDoc(url, slug, token, { clientID });
 
 const int = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
