@@ -16,7 +16,7 @@ function newestMtime(entry: string): number {
 
 /** Runs `next build` when there is no build yet or a source changed since; returns ms spent. */
 export function buildIfNeeded(root: string, log: (line: string) => void = console.log): number {
-  const buildId = path.join(root, '.next', 'BUILD_ID');
+  const buildId = path.join(root, process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID');
   const built = existsSync(buildId) ? statSync(buildId).mtimeMs : 0;
   const inputs = Math.max(...BUILD_INPUTS.map((p) => newestMtime(path.join(root, p))));
   if (built > inputs) return 0;

@@ -16,7 +16,7 @@ interface Props {
   slug: string;
   name: string | null;
   joinCode: string | null;
-  member: { name: string; role: 'owner' | 'member' };
+  member: { name: string; role: 'owner' | 'member' | 'viewer' };
   status: ReactNode;
 }
 

@@ -3,7 +3,7 @@ export interface PresenceUser {
   name: string;
   color: string;
   memberId: string;
-  role: 'owner' | 'member';
+  role: 'owner' | 'member' | 'viewer';
 }
 
 export interface PresenceState {

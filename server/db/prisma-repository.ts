@@ -17,6 +17,7 @@ import type {
   RunRow,
   RunStatusDb,
 } from './repository';
+import { ROLES } from './repository';
 
 export { databaseKind };
 export type { DatabaseKind };
@@ -193,6 +194,20 @@ class PrismaRepository implements Repository {
     return this.serial(null, async () => toProject(await this.db.project.update({ where: { id: projectId }, data: { joinCode } })));
   }
 
+  updateProject(projectId: string, patch: { name?: string; specLocked?: boolean }): Promise<ProjectRow> {
+    return this.serial(null, async () => {
+      const { name, specLocked } = patch;
+      return toProject(await this.db.project.update({ where: { id: projectId }, data: { name, specLocked } }));
+    });
+  }
+
+  updateMember(memberId: string, patch: { name?: string; role?: Role; hidden?: boolean }): Promise<MemberRow> {
+    return this.serial(null, async () => {
+      const { name, role, hidden } = patch;
+      return toMember(await this.db.member.update({ where: { id: memberId }, data: { name, role, hidden } }));
+    });
+  }
+
   setMemberTokenHash(memberId: string, tokenHash: string): Promise<void> {
     return this.serial(null, async () => {
       await this.db.member.update({ where: { id: memberId }, data: { tokenHash } });
@@ -253,10 +268,10 @@ class PrismaRepository implements Repository {
     });
   }
 
-  createRun(input: { projectId: string; spec: string; specHash: string; totalRounds: number; status: RunStatusDb }): Promise<RunRow> {
+  createRun(input: { projectId: string; spec: string; specHash: string; totalRounds: number; status: RunStatusDb; origin?: string | null }): Promise<RunRow> {
     return this.serial(null, async () => {
-      const { projectId, spec, specHash, totalRounds, status } = input;
-      return toRun(await this.db.run.create({ data: { projectId, spec, specHash, totalRounds, status } }));
+      const { projectId, spec, specHash, totalRounds, status, origin } = input;
+      return toRun(await this.db.run.create({ data: { projectId, spec, specHash, totalRounds, status, origin: origin ?? null } }));
     });
   }
 
@@ -357,16 +372,16 @@ function forPrisma(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 }
 
 function toProject(row: ProjectRow): ProjectRow {
-  return { id: row.id, slug: row.slug, name: row.name, joinCode: row.joinCode, createdAt: row.createdAt };
+  return { id: row.id, slug: row.slug, name: row.name, joinCode: row.joinCode, specLocked: row.specLocked, createdAt: row.createdAt };
 }
 
 /** Picks fields one by one so the token hash never leaves the repository. */
-function toMember(row: { id: string; projectId: string; name: string; role: string; createdAt: Date }): MemberRow {
-  return { id: row.id, projectId: row.projectId, name: row.name, role: asRole(row.role), createdAt: row.createdAt };
+function toMember(row: { id: string; projectId: string; name: string; role: string; hidden: boolean; createdAt: Date }): MemberRow {
+  return { id: row.id, projectId: row.projectId, name: row.name, role: asRole(row.role), hidden: row.hidden, createdAt: row.createdAt };
 }
 
 function asRole(role: string): Role {
-  if (role === 'owner' || role === 'member') return role;
+  if ((ROLES as readonly string[]).includes(role)) return role as Role;
   throw new Error(`Unknown member role in database: ${role}`);
 }
 
@@ -383,6 +398,7 @@ function toRun(row: Omit<RunRow, 'status'> & { status: string }): RunRow {
     totalRounds: row.totalRounds,
     lastRound: row.lastRound,
     error: row.error,
+    origin: row.origin,
     createdAt: row.createdAt,
     finishedAt: row.finishedAt,
   };

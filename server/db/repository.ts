@@ -3,7 +3,9 @@
  * implementation serves SQLite and PostgreSQL (see prisma-repository.ts); tests run the same code
  * against both. Binary columns are Uint8Array in and out.
  */
-export type Role = 'owner' | 'member';
+/** owner: runs the project; member: edits and trains; viewer: watches (read-only spec, never trains). */
+export type Role = 'owner' | 'member' | 'viewer';
+export const ROLES: readonly Role[] = ['owner', 'member', 'viewer'];
 export type RunStatusDb = 'waiting' | 'training' | 'paused' | 'finished' | 'stopped' | 'failed';
 
 export interface ProjectRow {
@@ -11,6 +13,8 @@ export interface ProjectRow {
   slug: string;
   name: string;
   joinCode: string;
+  /** Only the owner may edit the shared spec while this is on. */
+  specLocked: boolean;
   createdAt: Date;
 }
 
@@ -19,6 +23,8 @@ export interface MemberRow {
   projectId: string;
   name: string;
   role: Role;
+  /** Hidden by the owner on the projector view. */
+  hidden: boolean;
   createdAt: Date;
 }
 
@@ -33,6 +39,8 @@ export interface RunRow {
   /** Last round whose checkpoint is saved (0 = initial weights only). */
   lastRound: number;
   error: string | null;
+  /** JSON of where the starting weights came from ({kind:'checkpoint',runId,round} | {kind:'import',name}); null = fresh. */
+  origin: string | null;
   createdAt: Date;
   finishedAt: Date | null;
 }
@@ -97,12 +105,16 @@ export interface Repository {
   listProjects(): Promise<ProjectRow[]>;
   /** Replaces a project's join code (the old one stops working). */
   setJoinCode(projectId: string, joinCode: string): Promise<ProjectRow>;
+  /** Renames a project or locks/unlocks its spec. */
+  updateProject(projectId: string, patch: { name?: string; specLocked?: boolean }): Promise<ProjectRow>;
 
   addMember(input: { projectId: string; name: string; role: Role; tokenHash: string }): Promise<MemberRow>;
   /** The member holding a token (by its hash), with the project it belongs to. */
   findMemberByTokenHash(tokenHash: string): Promise<{ member: MemberRow; project: ProjectRow } | null>;
   setMemberTokenHash(memberId: string, tokenHash: string): Promise<void>;
   listMembers(projectId: string): Promise<MemberRow[]>;
+  /** Renames a member, changes their role (never to or from owner here) or hides them on the projector. */
+  updateMember(memberId: string, patch: { name?: string; role?: Role; hidden?: boolean }): Promise<MemberRow>;
 
   /** The Yjs document: the last compacted state plus every update appended since, in order. */
   loadDoc(projectId: string): Promise<{ state: Uint8Array | null; updates: { seq: number; update: Uint8Array }[] }>;
@@ -113,7 +125,7 @@ export interface Repository {
   /** Replaces the stored state and drops logged updates with seq ≤ upToSeq, atomically. */
   compactDoc(projectId: string, state: Uint8Array, upToSeq: number): Promise<void>;
 
-  createRun(input: { projectId: string; spec: string; specHash: string; totalRounds: number; status: RunStatusDb }): Promise<RunRow>;
+  createRun(input: { projectId: string; spec: string; specHash: string; totalRounds: number; status: RunStatusDb; origin?: string | null }): Promise<RunRow>;
   updateRun(runId: string, patch: Partial<Pick<RunRow, 'status' | 'lastRound' | 'error' | 'finishedAt'>>): Promise<void>;
   getRun(runId: string): Promise<RunRow | null>;
   /** Runs of a project, newest first. */

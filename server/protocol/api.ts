@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { roleSchema } from './messages';
 import { TEMPLATE_NAMES } from './templates';
 
 /** HTTP API bodies (requests validated on the server, responses parsed by clients). */
@@ -15,7 +16,7 @@ export const joinRequest = z.object({
   code: z.string().trim().min(4).max(16),
   name: z.string().trim().min(1, 'Enter a display name').max(40),
 });
-export const joinResponse = z.object({ slug: z.string(), memberToken: z.string(), role: z.enum(['owner', 'member']) });
+export const joinResponse = z.object({ slug: z.string(), memberToken: z.string(), role: roleSchema });
 
 /** Train: `restart` first stops the active run (if any), then starts one with the current spec. */
 export const trainRequest = z.object({ restart: z.boolean().optional() });
@@ -25,7 +26,7 @@ export const trainResponse = z.object({ runId: z.string() });
 export const ticketResponse = z.object({
   ticket: z.string(),
   expiresAt: z.number(),
-  member: z.object({ id: z.string(), name: z.string(), role: z.enum(['owner', 'member']) }),
+  member: z.object({ id: z.string(), name: z.string(), role: roleSchema }),
 });
 
 export const projectSummary = z.object({

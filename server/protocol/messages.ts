@@ -23,6 +23,11 @@ const binary = z.custom<ArrayBuffer | Uint8Array>(
   'expected binary data',
 );
 
+/** owner: runs the project; member: edits and trains; viewer: watches (read-only spec, never trains). */
+export const MEMBER_ROLES = ['owner', 'member', 'viewer'] as const;
+export const roleSchema = z.enum(MEMBER_ROLES);
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+
 export const BACKENDS = ['webgl', 'wasm', 'cpu'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
@@ -93,7 +98,7 @@ export const welcomeMessage = z.object({
   clientId: z.string(),
   memberId: z.string(),
   name: z.string(),
-  role: z.enum(['owner', 'member']),
+  role: roleSchema,
 });
 
 export const stateMessage = z.object({
