@@ -9,6 +9,7 @@ import { adapterFactory, databaseKind, type DatabaseKind } from './providers';
 import type {
   CheckpointRow,
   ContributionRow,
+  ContributionStatus,
   MemberRow,
   ProjectRow,
   Repository,
@@ -341,12 +342,14 @@ class PrismaRepository implements Repository {
   }
 
   listContributions(runId: string): Promise<ContributionRow[]> {
-    return this.serial(null, () =>
-      this.db.contribution.findMany({
-        where: { runId },
-        orderBy: [{ round: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
-        select: { runId: true, round: true, memberId: true, samples: true, computeMs: true, backend: true },
-      }),
+    return this.serial(null, async () =>
+      (
+        await this.db.contribution.findMany({
+          where: { runId },
+          orderBy: [{ round: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
+          select: { runId: true, round: true, memberId: true, samples: true, computeMs: true, backend: true, status: true },
+        })
+      ).map((c) => ({ ...c, status: asContributionStatus(c.status) })),
     );
   }
 
@@ -385,6 +388,13 @@ function asRole(role: string): Role {
   throw new Error(`Unknown member role in database: ${role}`);
 }
 
+const CONTRIBUTION_STATUSES: readonly string[] = ['accepted', 'late', 'rejected', 'dropped'] satisfies ContributionStatus[];
+
+function asContributionStatus(status: string): ContributionStatus {
+  if (CONTRIBUTION_STATUSES.includes(status)) return status as ContributionStatus;
+  throw new Error(`Unknown contribution status in database: ${status}`);
+}
+
 const RUN_STATUSES: readonly string[] = ['waiting', 'training', 'paused', 'finished', 'stopped', 'failed'] satisfies RunStatusDb[];
 
 function toRun(row: Omit<RunRow, 'status'> & { status: string }): RunRow {
@@ -418,6 +428,7 @@ function roundData(r: RoundRow): Omit<RoundRow, 'loss' | 'accuracy'> & { loss: n
     loss: nanToNull(r.loss),
     accuracy: nanToNull(r.accuracy),
     trainLoss: nanToNull(r.trainLoss),
+    trainAccuracy: nanToNull(r.trainAccuracy),
     accepted,
     late,
     dropped,
@@ -455,5 +466,5 @@ function checkpointData(c: CheckpointRow): Omit<CheckpointRow, 'weights' | 'opti
 
 function contributionData(c: ContributionRow): ContributionRow {
   const { runId, round, memberId, samples, computeMs, backend } = c;
-  return { runId, round, memberId, samples, computeMs, backend };
+  return { runId, round, memberId, samples, computeMs, backend, status: c.status };
 }

@@ -53,6 +53,8 @@ export interface RoundRow {
   loss: number;
   accuracy: number;
   trainLoss: number | null;
+  /** Sample-weighted mean training accuracy reported by clients; null when none did. */
+  trainAccuracy: number | null;
   accepted: number;
   late: number;
   dropped: number;
@@ -90,7 +92,11 @@ export interface ContributionRow {
   samples: number;
   computeMs: number;
   backend: string;
+  /** What became of the update. */
+  status: ContributionStatus;
 }
+
+export type ContributionStatus = 'accepted' | 'late' | 'rejected' | 'dropped';
 
 export interface Repository {
   /** Creates a project with its owner member in one transaction. */

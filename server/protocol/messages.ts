@@ -69,8 +69,12 @@ export const roundMetricsSchema = z.object({
   loss: z.number(),
   accuracy: z.number(),
   trainLoss: z.number().nullable(),
+  /** Sample-weighted mean training accuracy the clients reported (null: none did). */
+  trainAccuracy: z.number().nullable().optional(),
   participants: z.number().int(),
   samples: z.number().int(),
+  /** Wall time of the round, start of assignment to aggregated model (ms). */
+  durationMs: z.number().min(0).optional(),
 });
 export type RoundMetrics = z.infer<typeof roundMetricsSchema>;
 

@@ -343,6 +343,7 @@ export class TrainingRoom {
         loss,
         accuracy,
         trainLoss,
+        trainAccuracy: null,
         // participants here = clients asked; metrics.participants = clients whose update counted.
         ...decision.tally,
         bytesIn: run.bytesIn,
@@ -372,6 +373,7 @@ export class TrainingRoom {
           samples: c.samples,
           computeMs: Math.round(c.computeMs),
           backend: client?.backend ?? 'unknown',
+          status: 'accepted' as const,
         };
       }),
     );

@@ -17,7 +17,7 @@ import { findPostgres, freshSchema, requireServices } from '../helpers/postgres'
 
 const ONE_DAY = 24 * 3600 * 1000;
 /** The per-round bookkeeping columns, zeroed; tests override what they check. */
-const roundStats = { accepted: 0, late: 0, dropped: 0, rejected: 0, bytesIn: 0, bytesOut: 0, aggregationMs: 1.5, evalMs: 2.25, hyperparams: '{"learningRate":0.03}' };
+const roundStats = { trainAccuracy: null, accepted: 0, late: 0, dropped: 0, rejected: 0, bytesIn: 0, bytesOut: 0, aggregationMs: 1.5, evalMs: 2.25, hyperparams: '{"learningRate":0.03}' };
 let counter = 0;
 /** Unique per call, so tests share one database without colliding on unique columns. */
 const unique = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${(counter += 1)}-${randomBytes(3).toString('hex')}`;
@@ -199,8 +199,8 @@ function repositorySuite(open: () => Promise<{ url: string; cleanup: () => Promi
     // A Buffer view into a larger allocation, as socket.io hands them over.
     const pooled = Buffer.concat([Buffer.alloc(3), Buffer.from(weights)]).subarray(3);
     const contributions = [
-      { runId: run.id, round: 1, memberId: owner.id, samples: 320, computeMs: 812, backend: 'wasm' },
-      { runId: run.id, round: 1, memberId: member.id, samples: 320, computeMs: 1200, backend: 'webgl' },
+      { runId: run.id, round: 1, memberId: owner.id, samples: 320, computeMs: 812, backend: 'wasm', status: 'accepted' as const },
+      { runId: run.id, round: 1, memberId: member.id, samples: 320, computeMs: 1200, backend: 'webgl', status: 'late' as const },
     ];
     const optimizerState = Uint8Array.from({ length: 77 }, (_, i) => (i * 37) % 256);
     await repo.saveRound(round, { ...initial, round: 1, weights: pooled, metrics: '{"loss":0.69}', optimizerState, loopState: '{"samplerState":4294967295}' }, contributions);
@@ -243,7 +243,7 @@ function repositorySuite(open: () => Promise<{ url: string; cleanup: () => Promi
     const checkpoint: CheckpointRow = { runId: run.id, round: 1, weights: Uint8Array.of(1, 2, 3, 4), manifest: '[]', metrics: '{}', optimizerState: null, loopState: null, createdAt: new Date() };
     await repo.saveRound(null, checkpoint, []);
     const round = { ...roundStats, runId: run.id, number: 1, participants: 1, samples: 1, loss: 1, accuracy: 0, trainLoss: 0.5, startedAt: new Date(), finishedAt: new Date() };
-    const contribution = { runId: run.id, round: 1, memberId: owner.id, samples: 1, computeMs: 1, backend: 'cpu' };
+    const contribution = { runId: run.id, round: 1, memberId: owner.id, samples: 1, computeMs: 1, backend: 'cpu', status: 'accepted' as const };
     await assert.rejects(repo.saveRound(round, checkpoint, [contribution]));
     assert.deepEqual(await repo.listRounds(run.id), []);
     assert.deepEqual(await repo.listContributions(run.id), []);
