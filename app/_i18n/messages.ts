@@ -10,6 +10,7 @@ import enData from './messages/en/data.json';
 import enExplain from './messages/en/explain.json';
 import enLanding from './messages/en/landing.json';
 import enProject from './messages/en/project.json';
+import enPrivacy from './messages/en/privacy.json';
 import enProjects from './messages/en/projects.json';
 import enRuns from './messages/en/runs.json';
 import enSpec from './messages/en/spec.json';
@@ -21,6 +22,7 @@ import zhData from './messages/zh-CN/data.json';
 import zhExplain from './messages/zh-CN/explain.json';
 import zhLanding from './messages/zh-CN/landing.json';
 import zhProject from './messages/zh-CN/project.json';
+import zhPrivacy from './messages/zh-CN/privacy.json';
 import zhProjects from './messages/zh-CN/projects.json';
 import zhRuns from './messages/zh-CN/runs.json';
 import zhSpec from './messages/zh-CN/spec.json';
@@ -34,6 +36,7 @@ export const en = {
   data: enData,
   explain: enExplain,
   landing: enLanding,
+  privacy: enPrivacy,
   project: enProject,
   projects: enProjects,
   runs: enRuns,
@@ -51,6 +54,7 @@ export const MESSAGES: Record<Locale, Record<keyof Messages, object>> = {
     data: zhData,
     explain: zhExplain,
     landing: zhLanding,
+    privacy: zhPrivacy,
     project: zhProject,
     projects: zhProjects,
     runs: zhRuns,
