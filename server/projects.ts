@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import { AppError, TEMPLATES, type TemplateName } from './protocol';
 import { seedSpecDoc } from './protocol/spec-doc';
-import { hashToken, newJoinCode, newSlug, newToken, normalizeJoinCode, type TicketStore } from './auth';
+import { hashToken, newJoinCode, newSlug, normalizeJoinCode, type TicketStore, type TokenSigner } from './auth';
 import type { MemberRow, ProjectRow, Repository } from './db/repository';
 
 export interface Principal {
@@ -14,6 +14,7 @@ export class ProjectService {
   constructor(
     private readonly repo: Repository,
     private readonly tickets: TicketStore,
+    private readonly tokens: TokenSigner,
   ) {}
 
   /**
@@ -21,7 +22,7 @@ export class ProjectService {
    * returned once and stored only hashed.
    */
   async create(input: { name: string; ownerName?: string; slug?: string; joinCode?: string; template?: TemplateName }): Promise<Principal & { token: string }> {
-    const token = newToken();
+    const token = await this.tokens.issue();
     const { project, owner } = await this.repo.createProject({
       slug: input.slug ?? newSlug(input.name),
       name: input.name,
@@ -51,21 +52,22 @@ export class ProjectService {
     const member = members.find((m) => m.id === memberId);
     if (!member) throw new AppError('not_found', 'No such member in this project.');
     if (member.role === 'owner') throw new AppError('bad_request', 'The owner cannot be revoked.');
-    await this.repo.setMemberTokenHash(member.id, hashToken(newToken()));
+    await this.repo.setMemberTokenHash(member.id, hashToken(await this.tokens.issue()));
   }
 
   /** Joins a project by its code as a member. */
   async join(input: { code: string; name: string }): Promise<Principal & { token: string }> {
     const project = await this.repo.findProjectByJoinCode(normalizeJoinCode(input.code));
     if (!project) throw new AppError('wrong_code');
-    const token = newToken();
+    const token = await this.tokens.issue();
     const member = await this.repo.addMember({ projectId: project.id, name: input.name, role: 'member', tokenHash: hashToken(token) });
     return { project, member, token };
   }
 
   /** The member a token belongs to, checked against the project in the request. */
   async authenticate(slug: string, token: string | null | undefined): Promise<Principal> {
-    if (!token) throw new AppError('unauthorized');
+    // A token this server did not sign is refused without touching the database.
+    if (!token || !(await this.tokens.verify(token))) throw new AppError('unauthorized');
     const found = await this.repo.findMemberByTokenHash(hashToken(token));
     if (!found || found.project.slug !== slug) throw new AppError('unauthorized');
     return found;
@@ -73,9 +75,18 @@ export class ProjectService {
 
   /** Gives a member a new token (the old one stops working); used for the demo owner link. */
   async rotateToken(memberId: string): Promise<string> {
-    const token = newToken();
+    const token = await this.tokens.issue();
     await this.repo.setMemberTokenHash(memberId, hashToken(token));
     return token;
+  }
+
+  /**
+   * A new owner token for the owner link: the old one (its link and every browser signed in with
+   * it) stops working at once. Only the owner may; the caller gives this browser the new cookie.
+   */
+  async rotateOwnerToken(principal: Principal): Promise<string> {
+    if (principal.member.role !== 'owner') throw new AppError('forbidden', 'Only the project owner can make a new owner link.');
+    return this.rotateToken(principal.member.id);
   }
 
   issueTicket(principal: Principal): { ticket: string; expiresAt: number } {

@@ -155,6 +155,20 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       },
     ],
     [
+      // A new owner link: the old owner token stops working at once; this browser keeps its sign-in.
+      'POST',
+      /^\/api\/projects\/([\w-]{1,64})\/owner-link$/,
+      async ({ req, res, params }) => {
+        await readJson(req);
+        const principal = await principalOf(req, params[0]!);
+        const ownerToken = await deps.projects.rotateOwnerToken(principal);
+        deps.log.info({ slug: principal.project.slug }, 'owner link rotated');
+        sendJson(res, 200, { slug: principal.project.slug, ownerToken }, {
+          'set-cookie': sessionCookie(cookieName(principal.project.slug), ownerToken, secure(req)),
+        });
+      },
+    ],
+    [
       'POST',
       /^\/api\/projects\/([\w-]{1,64})\/members\/([\w-]{1,64})\/revoke$/,
       async ({ req, res, params }) => {
