@@ -36,9 +36,19 @@ type Events = {
   model: ModelMessage & { weightsF32: Float32Array };
   assign: AssignMessage;
   trained: { runId: string; round: number; result: TrainResult };
+  /** The global model as of a round (from `model`, or from an assignment: the weights before `round`), for views. */
+  global: GlobalModel;
   error: Extract<ServerMessage, { type: 'error' }>;
   connection: { connected: boolean; reason?: string };
 };
+/** Global weights the server published: after round `round` (0 = initial) of run `runId`. */
+export interface GlobalModel {
+  runId: string;
+  round: number;
+  manifest: ModelMessage['manifest'];
+  weights: Float32Array;
+}
+
 type Listener<K extends keyof Events> = (event: Events[K]) => void;
 
 /**
@@ -138,7 +148,10 @@ export class TrainingClient {
         return;
       case 'model': {
         const decoded = decodeVector(message.weights, message.manifest, message.encoding);
-        if (decoded.ok) this.emit('model', { ...message, weightsF32: decoded.values });
+        if (decoded.ok) {
+          this.emit('model', { ...message, weightsF32: decoded.values });
+          this.emit('global', { runId: message.runId, round: message.metrics.round, manifest: message.manifest, weights: decoded.values });
+        }
         return;
       }
       case 'assign':
@@ -159,6 +172,7 @@ export class TrainingClient {
       return;
     }
     const weights = decoded.values;
+    this.emit('global', { runId: message.runId, round: message.round - 1, manifest: message.manifest, weights });
     try {
       // Copy: the training side may transfer or keep the buffer; the socket's buffer is not ours.
       const result = await this.options.train({
@@ -176,6 +190,7 @@ export class TrainingClient {
         samples: result.samples,
         computeMs: result.computeMs,
         trainLoss: result.trainLoss,
+        ...(typeof result.trainAccuracy === 'number' ? { trainAccuracy: result.trainAccuracy } : {}),
         encoding: message.encoding,
         delta: encodeVector(result.delta, message.manifest, message.encoding),
       });

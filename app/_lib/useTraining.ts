@@ -1,8 +1,9 @@
 'use client';
 
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Backend, RoundMetrics, RunState, ServerMessage } from '@/server/protocol';
-import { TrainingClient, type TrainResult, type TrainTask } from '@/workers/client';
+import type { Backend, ModelSpec, RoundMetrics, RunState, ServerMessage } from '@/server/protocol';
+import type { LocalTrainData } from '@/workers/ml/local-data';
+import { TrainingClient, type GlobalModel, type TrainResult, type TrainTask } from '@/workers/client';
 import { createTrainerBridge } from '@/workers/worker-bridge';
 import { api } from './api';
 
@@ -26,12 +27,27 @@ export interface Training {
   history: RoundMetrics[];
   /** Bumped on every new global model, so views can refetch run details. */
   modelVersion: number;
+  /** The latest global weights this browser saw (model broadcast or assignment), for the explain views. */
+  globalModel: GlobalModel | null;
   contribute: boolean;
   setContribute: (on: boolean) => void;
   /** What this browser computed: rounds trained, total compute time, samples. */
   contributed: { rounds: number; computeMs: number; samples: number; training: boolean };
   lastError: string | null;
+  /** This browser's latest assignment and its shard's rows per class (null until the worker counted them). */
+  assignment: Assignment | null;
 }
+
+export interface Assignment {
+  runId: string;
+  round: number;
+  spec: ModelSpec;
+  shard: { part: number; parts: number };
+  shardCounts: number[] | null;
+}
+
+/** This browser's private rows for a task's spec (looked up at every round), or null. */
+export type LocalDataSource = (spec: ModelSpec) => LocalTrainData | null;
 
 const WASM_BASE = '/vendor/tfjs-wasm/';
 const CONTRIBUTE_KEY = 'cotrain.contribute';
@@ -51,7 +67,7 @@ function mergeHistory(prev: RoundMetrics[], incoming: RoundMetrics[]): RoundMetr
 }
 
 /** Joins the project's training room: probes a backend in a Web Worker, then trains when assigned. */
-export function useTraining(slug: string, enabled: boolean): Training {
+export function useTraining(slug: string, enabled: boolean, localData?: LocalDataSource): Training {
   const [compute, setCompute] = useState<ComputeStatus>({ phase: 'probing' });
   const [connected, setConnected] = useState(false);
   const [connectionReason, setConnectionReason] = useState<string | null>(null);
@@ -60,9 +76,15 @@ export function useTraining(slug: string, enabled: boolean): Training {
   const [clients, setClients] = useState<TrainingClientInfo[]>([]);
   const [history, setHistory] = useState<RoundMetrics[]>([]);
   const [modelVersion, setModelVersion] = useState(0);
+  const [globalModel, setGlobalModel] = useState<GlobalModel | null>(null);
   const [contribute, setContributeState] = useState(true);
   const [contributed, setContributed] = useState({ rounds: 0, computeMs: 0, samples: 0, training: false });
   const [lastError, setLastError] = useState<string | null>(null);
+  const [assignment, setAssignment] = useState<Assignment | null>(null);
+  const localDataRef = useRef(localData);
+  useEffect(() => {
+    localDataRef.current = localData;
+  }, [localData]);
   const clientRef = useRef<TrainingClient | null>(null);
   const contributeRef = useRef(true);
   const runIdRef = useRef<string | null>(null);
@@ -84,6 +106,7 @@ export function useTraining(slug: string, enabled: boolean): Training {
       if (runIdRef.current === runId) return;
       runIdRef.current = runId;
       setHistory([]);
+      setAssignment(null);
     };
 
     const connect = (backend: Backend, probeMs: number, canTrain: boolean) => {
@@ -92,7 +115,9 @@ export function useTraining(slug: string, enabled: boolean): Training {
         if (!bridge) throw new Error('No training backend in this browser.');
         setContributed((c) => ({ ...c, training: true }));
         try {
-          return await bridge.train(task);
+          // Private rows join the task here, inside this browser: they go to the worker, never to the socket.
+          const local = localDataRef.current?.(task.spec);
+          return await bridge.train(local ? { ...task, local } : task);
         } finally {
           setContributed((c) => ({ ...c, training: false }));
         }
@@ -112,6 +137,15 @@ export function useTraining(slug: string, enabled: boolean): Training {
           setConnectionReason(e.connected ? null : (e.reason ?? null));
         }),
         client.on('welcome', (e) => setClientId(e.clientId)),
+        client.on('assign', (e) => {
+          const next: Assignment = { runId: e.runId, round: e.round, spec: e.spec, shard: e.shard, shardCounts: null };
+          setAssignment(next);
+          // Asked before the round's training is queued in the worker, so it answers first.
+          bridge?.classCounts(e.spec, e.shard).then(
+            (counts) => setAssignment((a) => (a === next ? { ...next, shardCounts: counts } : a)),
+            () => undefined,
+          );
+        }),
         client.on('state', (e) => {
           resetRun(e.run?.runId ?? null);
           setRun(e.run);
@@ -123,6 +157,7 @@ export function useTraining(slug: string, enabled: boolean): Training {
           setHistory((prev) => mergeHistory(prev, [e.metrics]));
           setModelVersion((v) => v + 1);
         }),
+        client.on('global', (e) => setGlobalModel((prev) => (prev && prev.runId === e.runId && prev.round > e.round ? prev : e))),
         client.on('trained', (e) => {
           if (e.result.samples < 1) return;
           setContributed((c) => ({
@@ -184,5 +219,5 @@ export function useTraining(slug: string, enabled: boolean): Training {
     [compute.phase],
   );
 
-  return { compute, connected, connectionReason, clientId, run, clients, history, modelVersion, contribute, setContribute, contributed, lastError };
+  return { compute, connected, connectionReason, clientId, run, clients, history, modelVersion, globalModel, contribute, setContribute, contributed, lastError, assignment };
 }

@@ -51,6 +51,8 @@ export const updateMessage = z.object({
   samples: z.number().int().min(1).max(10_000_000),
   computeMs: z.number().min(0).max(86_400_000),
   trainLoss: z.number().nullable(),
+  /** Share of its training rows the client's model classifies right after local training (absent: not reported). */
+  trainAccuracy: z.number().min(0).max(1).nullable().optional(),
   /** Weight delta (local − global), in manifest order, encoded as `encoding` (the run's spec.encoding). */
   encoding: vectorEncodingSchema.default('float32'),
   delta: binary,
@@ -152,3 +154,27 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
 export type AssignMessage = z.infer<typeof assignMessage>;
 export type ModelMessage = z.infer<typeof modelMessage>;
+
+// ---- Yjs room: close codes and the room's own awareness state ------------------------------------
+
+/**
+ * Close codes of the Yjs websocket beyond the standard ones (1003 unreadable frame, 1011 storage
+ * failure). A client that sees `read_only` or `spec_locked` drops its local copy (the refused
+ * edit) and syncs afresh; `role_changed` means: fetch a new ticket, the role it carries changed.
+ */
+export const YJS_CLOSE = {
+  revoked: { code: 4003, reason: 'access revoked' },
+  role_changed: { code: 4004, reason: 'your role changed; reconnect' },
+  read_only: { code: 4005, reason: 'read-only: this connection may not edit the spec' },
+  spec_locked: { code: 4006, reason: 'the spec is locked by the owner' },
+} as const satisfies Record<string, { code: number; reason: string }>;
+
+/**
+ * What the server announces as its own awareness state in every project's Yjs room: whether the
+ * spec is locked, and a counter bumped whenever the owner changes members (names, roles, hidden),
+ * so views showing members refetch them.
+ */
+export const roomAwarenessSchema = z.object({
+  room: z.object({ specLocked: z.boolean(), membersRev: z.number().int().min(0) }),
+});
+export type RoomAwareness = z.infer<typeof roomAwarenessSchema>['room'];

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../protocol';
+import type { ContributionStatus, ErrorCode } from '../protocol';
 import { createAggregator, type Aggregator, type AggregatorConfig } from './aggregation';
 
 /**
@@ -29,12 +29,12 @@ export interface CoordinatorConfig {
 export type CoordinatorEvent =
   | { type: 'client_available'; clientId: string }
   | { type: 'client_gone'; clientId: string }
-  | { type: 'update'; clientId: string; round: number; samples: number; computeMs: number; trainLoss: number | null; delta: Float32Array }
+  | { type: 'update'; clientId: string; round: number; samples: number; computeMs: number; trainLoss: number | null; trainAccuracy?: number | null; delta: Float32Array }
   | { type: 'deadline'; round: number }
   /** The shell has applied, evaluated and saved the round that `close_round` handed it. */
   | { type: 'round_saved'; round: number }
   /** The shell refused a client's update before decoding it (bad encoding, length or values). */
-  | { type: 'update_refused'; clientId: string }
+  | { type: 'update_refused'; clientId: string; round?: number }
   /** Sampling changed mid-run: applies from the next round (and may end a wait for clients now). */
   | { type: 'configure'; minClients: number; fraction: number; maxClients: number }
   /** Owner controls: pause abandons the open round (it runs again on resume); stop ends the run. */
@@ -47,6 +47,21 @@ export interface Contribution {
   samples: number;
   computeMs: number;
   trainLoss: number | null;
+  /** The client's training accuracy; null or absent when it did not report one. */
+  trainAccuracy?: number | null;
+}
+
+/**
+ * What became of one client's work in a round: one per participant (accepted, late at the
+ * deadline, dropped by disconnecting, or rejected when it sent a refused update and no good
+ * one), plus clients whose unasked-for update was refused. Samples and compute count for
+ * accepted work only. An update for a round already closed is the late one: no second fate.
+ */
+export interface ClientFate {
+  clientId: string;
+  status: ContributionStatus;
+  samples: number;
+  computeMs: number;
 }
 
 /** What happened to a round's updates, stored with the round. */
@@ -70,7 +85,7 @@ export type Decision =
    * `aggregate.delta()` to the server optimizer, which streams a mean in without a separate pass.
    * It stays valid until the shell reports `round_saved` (the next round reuses it).
    */
-  | { type: 'close_round'; round: number; aggregate: Aggregator; samples: number; contributions: Contribution[]; tally: RoundTally }
+  | { type: 'close_round'; round: number; aggregate: Aggregator; samples: number; contributions: Contribution[]; tally: RoundTally; fates: ClientFate[] }
   | { type: 'waiting'; reason: string }
   | { type: 'finished' }
   | { type: 'paused' }
@@ -92,6 +107,9 @@ export class Coordinator {
   private accumulator: Aggregator | null = null;
   private contributions: Contribution[] = [];
   private tally: RoundTally = emptyTally(0);
+  /** Fates of the open round, by client; `carriedFates`: those of an attempt at it that had to run again. */
+  private fates = new Map<string, ClientFate>();
+  private carriedFates: ClientFate[] = [];
   private sampler: number;
   /** A pause asked for while the round was being aggregated: applied once it is saved. */
   private pauseAfterSave = false;
@@ -133,6 +151,7 @@ export class Coordinator {
         this.available.delete(event.clientId);
         if (this.phase === 'training' && this.pending.delete(event.clientId)) {
           this.tally.dropped += 1;
+          this.settleFate(event.clientId, 'dropped');
           return [{ type: 'progress' }, ...this.maybeCloseRound()];
         }
         return [];
@@ -141,6 +160,7 @@ export class Coordinator {
       case 'deadline':
         if (this.phase !== 'training' || event.round !== this.round) return [];
         this.tally.late += this.pending.size;
+        for (const clientId of this.pending) this.settleFate(clientId, 'late');
         this.pending.clear();
         return this.maybeCloseRound();
       case 'round_saved':
@@ -148,6 +168,8 @@ export class Coordinator {
         this.participants = [];
         this.contributions = [];
         this.tally = emptyTally(0);
+        this.fates = new Map();
+        this.carriedFates = [];
         if (this.round >= this.config.totalRounds) {
           this.phase = 'finished';
           return [{ type: 'finished' }];
@@ -160,7 +182,10 @@ export class Coordinator {
         this.phase = 'waiting';
         return this.maybeStartRound();
       case 'update_refused':
-        if (this.phase === 'training') this.tally.rejected += 1;
+        if (this.phase === 'training') {
+          this.tally.rejected += 1;
+          if (event.round === undefined || event.round === this.round) this.settleFate(event.clientId, 'rejected');
+        }
         return [];
       case 'configure':
         this.config.minClients = event.minClients;
@@ -202,6 +227,9 @@ export class Coordinator {
     this.participants = [];
     this.contributions = [];
     this.tally = emptyTally(0);
+    // The abandoned round runs again from scratch: nobody was late, dropped or rejected in it.
+    this.fates = new Map();
+    this.carriedFates = [];
     return [{ type: 'paused' }];
   }
 
@@ -247,12 +275,15 @@ export class Coordinator {
     else this.accumulator = createAggregator(this.config.aggregator ?? { kind: 'mean' }, this.config.paramCount);
     this.contributions = [];
     this.tally = emptyTally(this.participants.length);
+    this.fates = new Map();
     return [{ type: 'start_round', round: this.round, participants: this.participants }];
   }
 
   private acceptUpdate(event: Extract<CoordinatorEvent, { type: 'update' }>): Decision[] {
     const reject = (code: ErrorCode, message: string): Decision[] => {
       if (this.phase === 'training') this.tally.rejected += 1;
+      // A stale update is a late one (its lateness is already recorded) or noise from elsewhere.
+      if (this.phase === 'training' && code !== 'stale_update') this.settleFate(event.clientId, 'rejected');
       return [{ type: 'reject_update', clientId: event.clientId, code, message }];
     };
     if (this.phase !== 'training' || event.round !== this.round) return reject('stale_update', `Round ${event.round} is not open.`);
@@ -261,7 +292,8 @@ export class Coordinator {
     this.pending.delete(event.clientId);
     // Mean-style aggregation folds each update in as it arrives; closing costs one pass.
     this.accumulator!.add(event.delta, event.samples);
-    this.contributions.push({ clientId: event.clientId, samples: event.samples, computeMs: event.computeMs, trainLoss: event.trainLoss });
+    this.contributions.push({ clientId: event.clientId, samples: event.samples, computeMs: event.computeMs, trainLoss: event.trainLoss, ...(typeof event.trainAccuracy === 'number' ? { trainAccuracy: event.trainAccuracy } : {}) });
+    this.fates.set(event.clientId, { clientId: event.clientId, status: 'accepted', samples: event.samples, computeMs: event.computeMs });
     this.tally.accepted += 1;
     return [{ type: 'progress' }, ...this.maybeCloseRound()];
   }
@@ -270,7 +302,10 @@ export class Coordinator {
     if (this.pending.size > 0) return [];
     const needed = Math.max(1, Math.ceil((this.config.minCompletion ?? 0) * this.participants.length));
     if (this.contributions.length < needed) {
-      // Too few delivered (all left, or the deadline passed): run this round again.
+      // Too few delivered (all left, or the deadline passed): run this round again. Who was late,
+      // dropped or rejected stays on record; accepted work of this attempt was thrown away.
+      for (const fate of this.fates.values()) if (fate.status !== 'accepted') this.carriedFates.push(fate);
+      this.fates = new Map();
       this.round -= 1;
       this.phase = 'waiting';
       this.participants = [];
@@ -279,8 +314,21 @@ export class Coordinator {
     this.phase = 'aggregating';
     const samples = this.contributions.reduce((sum, c) => sum + c.samples, 0);
     return [
-      { type: 'close_round', round: this.round, aggregate: this.accumulator!, samples, contributions: this.contributions, tally: { ...this.tally } },
+      {
+        type: 'close_round',
+        round: this.round,
+        aggregate: this.accumulator!,
+        samples,
+        contributions: this.contributions,
+        tally: { ...this.tally },
+        fates: [...this.carriedFates, ...this.fates.values()],
+      },
     ];
+  }
+
+  /** Records a client's fate in the open round unless one is settled (rejected stays rejected if it then leaves or runs late). */
+  private settleFate(clientId: string, status: Exclude<ContributionStatus, 'accepted'>): void {
+    if (!this.fates.has(clientId)) this.fates.set(clientId, { clientId, status, samples: 0, computeMs: 0 });
   }
 }
 

@@ -49,6 +49,8 @@ interface ActiveRun {
   /** Bytes of updates received and assignments sent in the open round. */
   bytesIn: number;
   bytesOut: number;
+  /** Member and backend of each client the open round was assigned to (remembered after they leave). */
+  assigned: Map<string, { memberId: string; backend: string }>;
 }
 
 /** Where a run continues from: a new run's round 0, or a checkpoint after a restart. */
@@ -116,7 +118,7 @@ export class TrainingRoom {
       ? ServerOptimizer.loadState(input.optimizerState)
       : new ServerOptimizer({ kind: spec.strategy.serverOptimizer, lr: spec.strategy.serverLearningRate }, size);
     const status = input.status ?? 'waiting';
-    this.run = { ...input, roundSpec: spec, coordinator, optimizer, roundStartedAt: new Date(), deadline: null, status, bytesIn: 0, bytesOut: 0 };
+    this.run = { ...input, roundSpec: spec, coordinator, optimizer, roundStartedAt: new Date(), deadline: null, status, bytesIn: 0, bytesOut: 0, assigned: new Map() };
     for (const client of this.clients.values()) if (client.contribute) coordinator.handle({ type: 'client_available', clientId: client.clientId });
     if (status === 'paused') {
       // Pause before starting, so no round is sampled (the sampler state stays as saved).
@@ -133,6 +135,39 @@ export class TrainingRoom {
     if (!run || !['waiting', 'training', 'paused'].includes(run.status)) return false;
     await this.execute(run.coordinator.handle({ type: action }));
     return true;
+  }
+
+  /**
+   * Reset (owner): stops the active run, if any, then forgets the live run, so every screen's
+   * charts clear and the next Train starts from fresh weights. Stored runs stay as they are.
+   * Resolves with the id of the run it stopped (null when none was active).
+   */
+  async reset(): Promise<string | null> {
+    const stopped = this.activeRunId;
+    if (stopped) await this.control('stop');
+    await this.chain;
+    if (this.run?.deadline) clearTimeout(this.run.deadline);
+    this.run = null;
+    this.broadcastState();
+    return stopped;
+  }
+
+  /**
+   * The owner changed a member (name or role): their clients carry the new name, and a member
+   * who became a viewer is given no more work (their open assignment counts as dropped).
+   */
+  updateMember(member: MemberRow): void {
+    let changed = false;
+    for (const client of this.clients.values()) {
+      if (client.member.id !== member.id) continue;
+      client.member = member;
+      if (member.role === 'viewer' && client.contribute) {
+        client.contribute = false;
+        if (this.run) void this.execute(this.run.coordinator.handle({ type: 'client_gone', clientId: client.clientId }));
+      }
+      changed = true;
+    }
+    if (changed) this.broadcastState();
   }
 
   /**
@@ -161,7 +196,17 @@ export class TrainingRoom {
       else if (previous?.contribute) void this.execute(coordinator.handle({ type: 'client_gone', clientId: client.clientId }));
     }
     this.sendState(client.socket);
+    // A newcomer (a late joiner, a watcher, a projector) sees the current global model at once.
+    if (!previous) this.sendCurrentModel(client.socket);
     this.broadcastState();
+  }
+
+  private sendCurrentModel(socket: Socket): void {
+    const run = this.run;
+    const metrics = run?.history[run.history.length - 1];
+    if (!run || !metrics) return;
+    const encoding = run.spec.encoding ?? 'float32';
+    socket.emit(MESSAGE_EVENT, { type: 'model', runId: run.row.id, metrics, manifest: run.manifest, encoding, weights: encodeVector(run.weights, run.manifest, encoding) } satisfies ServerMessage);
   }
 
   removeClient(clientId: string): void {
@@ -171,7 +216,10 @@ export class TrainingRoom {
   }
 
   /** An update frame from a client: decoded and checked here, judged by the coordinator. */
-  receiveUpdate(clientId: string, message: { runId: string; round: number; samples: number; computeMs: number; trainLoss: number | null; encoding: VectorEncoding; delta: ArrayBuffer | Uint8Array }): void {
+  receiveUpdate(
+    clientId: string,
+    message: { runId: string; round: number; samples: number; computeMs: number; trainLoss: number | null; trainAccuracy?: number | null; encoding: VectorEncoding; delta: ArrayBuffer | Uint8Array },
+  ): void {
     const run = this.run;
     const client = this.clients.get(clientId);
     if (!client) return;
@@ -179,7 +227,7 @@ export class TrainingRoom {
     const encoding = run.spec.encoding ?? 'float32';
     run.bytesIn += message.delta.byteLength;
     const refuse = (reason: string) => {
-      void this.execute(run.coordinator.handle({ type: 'update_refused', clientId }));
+      void this.execute(run.coordinator.handle({ type: 'update_refused', clientId, round: message.round }));
       this.reject(client, 'bad_update', reason);
     };
     if (message.encoding !== encoding) return refuse(`This run takes ${encoding} updates, not ${message.encoding}.`);
@@ -194,6 +242,7 @@ export class TrainingRoom {
         samples: message.samples,
         computeMs: message.computeMs,
         trainLoss: message.trainLoss !== null && Number.isFinite(message.trainLoss) ? message.trainLoss : null,
+        trainAccuracy: message.trainAccuracy ?? null,
         delta,
       }),
     );
@@ -303,6 +352,7 @@ export class TrainingRoom {
     const weights = encodeVector(run.weights, run.manifest, encoding);
     const deadlineMs = this.deps.roundDeadlineMs ?? run.roundSpec.roundDeadlineSec * 1000;
     run.bytesOut = weights.byteLength * participants.length;
+    run.assigned = new Map(participants.map((id) => [id, this.whoIs(id)]));
     participants.forEach((clientId, part) => {
       this.clients.get(clientId)?.socket.emit(MESSAGE_EVENT, {
         type: 'assign',
@@ -334,7 +384,10 @@ export class TrainingRoom {
     const withLoss = decision.contributions.filter((c) => c.trainLoss !== null);
     const trainSamples = withLoss.reduce((s, c) => s + c.samples, 0);
     const trainLoss = trainSamples > 0 ? withLoss.reduce((s, c) => s + c.trainLoss! * c.samples, 0) / trainSamples : null;
-    const metrics: RoundMetrics = { round: decision.round, loss, accuracy, trainLoss, participants: decision.contributions.length, samples: decision.samples };
+    const trainAccuracy = sampleWeightedMean(decision.contributions, (c) => c.trainAccuracy);
+    const finishedAt = new Date();
+    const durationMs = finishedAt.getTime() - run.roundStartedAt.getTime();
+    const metrics: RoundMetrics = { round: decision.round, loss, accuracy, trainLoss, trainAccuracy, participants: decision.contributions.length, samples: decision.samples, durationMs };
     await this.deps.repo.saveRound(
       {
         runId: run.row.id,
@@ -343,7 +396,7 @@ export class TrainingRoom {
         loss,
         accuracy,
         trainLoss,
-        trainAccuracy: null,
+        trainAccuracy,
         // participants here = clients asked; metrics.participants = clients whose update counted.
         ...decision.tally,
         bytesIn: run.bytesIn,
@@ -352,7 +405,7 @@ export class TrainingRoom {
         evalMs,
         hyperparams: JSON.stringify(roundHyperparams(run.roundSpec, this.deps.roundDeadlineMs)),
         startedAt: run.roundStartedAt,
-        finishedAt: new Date(),
+        finishedAt,
       },
       {
         runId: run.row.id,
@@ -364,17 +417,10 @@ export class TrainingRoom {
         loopState: JSON.stringify({ samplerState: run.coordinator.samplerState }),
         createdAt: new Date(),
       },
-      decision.contributions.map((c) => {
-        const client = this.clients.get(c.clientId);
-        return {
-          runId: run.row.id,
-          round: decision.round,
-          memberId: client?.member.id ?? memberIdOf(c.clientId),
-          samples: c.samples,
-          computeMs: Math.round(c.computeMs),
-          backend: client?.backend ?? 'unknown',
-          status: 'accepted' as const,
-        };
+      // Every client's fate in the round (accepted, late, rejected, dropped), attributed by member.
+      decision.fates.map((c) => {
+        const { memberId, backend } = run.assigned.get(c.clientId) ?? this.whoIs(c.clientId);
+        return { runId: run.row.id, round: decision.round, memberId, samples: c.samples, computeMs: Math.round(c.computeMs), backend, status: c.status };
       }),
     );
     await this.deps.repo.updateRun(run.row.id, { lastRound: decision.round });
@@ -385,6 +431,12 @@ export class TrainingRoom {
     const encoding = run.spec.encoding ?? 'float32';
     this.deps.broadcast({ type: 'model', runId: run.row.id, metrics, manifest: run.manifest, encoding, weights: encodeVector(weights, run.manifest, encoding) });
     void this.execute(run.coordinator.handle({ type: 'round_saved', round: decision.round }));
+  }
+
+  /** The member behind a client id and the backend it trains with ('unknown' once it has left). */
+  private whoIs(clientId: string): { memberId: string; backend: string } {
+    const client = this.clients.get(clientId);
+    return { memberId: client?.member.id ?? memberIdOf(clientId), backend: client?.backend ?? 'unknown' };
   }
 
   private async setStatus(run: ActiveRun, status: RunStatus, error?: string): Promise<void> {
@@ -406,6 +458,19 @@ export class TrainingRoom {
   dispose(): void {
     if (this.run?.deadline) clearTimeout(this.run.deadline);
   }
+}
+
+/** Mean of a per-client statistic weighted by each client's samples, over the clients that reported it; null if none did. */
+function sampleWeightedMean<T extends { samples: number }>(items: readonly T[], value: (item: T) => number | null | undefined): number | null {
+  let sum = 0;
+  let weight = 0;
+  for (const item of items) {
+    const v = value(item);
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    sum += v * item.samples;
+    weight += item.samples;
+  }
+  return weight > 0 ? sum / weight : null;
 }
 
 /** Client ids are `<memberId>:<socketId>`, so a contribution is attributable after a disconnect. */

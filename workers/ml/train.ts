@@ -4,7 +4,8 @@ import { manifestSize, type WeightsManifest } from '../../server/protocol/weight
 import { classCount } from '../../server/protocol/shapes';
 import { datasetKey, datasetSplit, selectRows } from './datasets';
 import { partitionIndices } from './partition';
-import { assertManifestMatches, buildModel, dataTensors, makeOptimizer, readWeights, regularizationPenalty, specLoss, writeWeights, type Sequential, type TF } from './model';
+import { concatRows, type LocalTrainData } from './local-data';
+import { accuracyOf, assertManifestMatches, buildModel, dataTensors, makeOptimizer, readWeights, regularizationPenalty, specLoss, writeWeights, type Sequential, type TF } from './model';
 import { deriveSeed, mulberry32, permutation, type Rng } from './random';
 
 /** What a client trains in one round: the global weights and its shard of the training split. */
@@ -13,6 +14,8 @@ export interface TrainTask {
   manifest: WeightsManifest;
   weights: Float32Array;
   shard: { part: number; parts: number };
+  /** This participant's private rows (never sent anywhere): trained with the shard, or instead of it. */
+  local?: LocalTrainData;
 }
 
 /** A client's answer for one round: delta = local − global and how many samples it trained on. */
@@ -21,6 +24,8 @@ export interface TrainResult {
   samples: number;
   /** Mean training loss of the last local epoch; null when nothing was trained or it diverged. */
   trainLoss: number | null;
+  /** Share of the trained rows the local model classifies right at the end of the round (FedSGD: the global model); null when nothing was trained. */
+  trainAccuracy?: number | null;
   computeMs: number;
 }
 
@@ -79,13 +84,14 @@ function trainer(tf: TF, spec: ModelSpec): TrainerCache {
   return cache;
 }
 
-function shardTensors(tf: TF, entry: TrainerCache, spec: ModelSpec, part: number, parts: number): ShardTensors {
+function shardTensors(tf: TF, entry: TrainerCache, spec: ModelSpec, part: number, parts: number, local?: LocalTrainData): ShardTensors {
   const { kind, alpha, classesPerClient } = spec.partition;
-  const key = `${part}/${parts}|${kind}|${alpha}|${classesPerClient}`;
+  const key = `${part}/${parts}|${kind}|${alpha}|${classesPerClient}${local ? `|local:${local.key}:${local.includeShard}` : ''}`;
   const hit = entry.shards.get(key);
   if (hit) return hit;
   const train = datasetSplit(spec.dataset).train;
-  const rows = selectRows(train, partitionIndices(train.y, classCount(spec), part, parts, spec.partition, spec.dataset.seed));
+  const shardRows = local && !local.includeShard ? selectRows(train, []) : selectRows(train, partitionIndices(train.y, classCount(spec), part, parts, spec.partition, spec.dataset.seed));
+  const rows = local ? concatRows(shardRows, local.rows) : shardRows;
   const n = rows.y.length;
   const shard: ShardTensors = n === 0 ? { n, x: null, y: null } : { n, ...dataTensors(tf, spec, rows) };
   // Participants come and go, so a client may see several shardings; keep only the recent ones.
@@ -118,7 +124,7 @@ export async function trainRound(tf: TF, task: TrainTask): Promise<TrainResult> 
   const start = performance.now();
   const { spec, manifest, weights, shard } = task;
   const entry = trainer(tf, spec);
-  const data = shardTensors(tf, entry, spec, shard.part, shard.parts);
+  const data = shardTensors(tf, entry, spec, shard.part, shard.parts, task.local);
   if (data.n === 0 || !data.x || !data.y) {
     assertManifestMatches(entry.model, manifest);
     return { delta: new Float32Array(manifestSize(manifest)), samples: 0, trainLoss: null, computeMs: performance.now() - start };
@@ -134,10 +140,19 @@ export async function trainRound(tf: TF, task: TrainTask): Promise<TrainResult> 
         : spec.localSteps > 0
           ? await fedProxTrain(tf, entry, task, shardData, 0) // FedAvg counted in steps
           : await fedAvgTrain(entry, task, shardData);
-  return { ...result, computeMs: performance.now() - start };
+  const trainAccuracy = await rowsAccuracy(tf, entry.model, shardData.x, shardData.y);
+  return { ...result, trainAccuracy, computeMs: performance.now() - start };
 }
 
-type RoundOutput = Omit<TrainResult, 'computeMs'>;
+type RoundOutput = Omit<TrainResult, 'computeMs' | 'trainAccuracy'>;
+
+/** Accuracy of the model's current weights on rows (one batched forward pass, no dropout). */
+async function rowsAccuracy(tf: TF, model: Sequential, x: tfjs.Tensor, y: tfjs.Tensor): Promise<number | null> {
+  const accuracy = tf.tidy(() => accuracyOf(tf, y, model.predict(x, { batchSize: 256 }) as tfjs.Tensor));
+  const value = (await accuracy.data())[0];
+  accuracy.dispose();
+  return finiteOrNull(value);
+}
 interface ShardData {
   n: number;
   x: tfjs.Tensor;
