@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ensureBackendFor, pickBackend } from './ml/backend';
 import { predictPoints } from './ml/evaluate';
+import { shardLabelCounts } from './ml/local-data';
 import { fetchMnist } from './ml/mnist-fetch';
 import { trainRound } from './ml/train';
 import type { WorkerRequest, WorkerResponse } from './worker-messages';
@@ -32,6 +33,11 @@ async function handle(request: WorkerRequest): Promise<void> {
       if (request.spec.dataset.name === 'mnist') await fetchMnist();
       const values = await predictPoints(tf, request.spec, request.manifest, request.weights, request.points);
       reply({ type: 'prediction', id: request.id, values }, [values.buffer]);
+      return;
+    }
+    case 'classes': {
+      if (request.spec.dataset.name === 'mnist') await fetchMnist();
+      reply({ type: 'classes', id: request.id, counts: shardLabelCounts(request.spec, request.shard) });
       return;
     }
   }

@@ -10,6 +10,8 @@ export interface TrainerBridge {
   train(task: TrainTask): Promise<TrainResult>;
   /** Model outputs at raw points (n×2); the inputs are copied, not transferred. */
   predict(spec: ModelSpec, manifest: WeightsManifest, weights: Float32Array, points: Float32Array): Promise<Float32Array>;
+  /** Rows per class in a shard of the spec's training split (the spec's partition), for the histogram. */
+  classCounts(spec: ModelSpec, shard: TrainTask['shard']): Promise<number[]>;
   /** Stops the worker; pending calls reject. */
   terminate(): void;
 }
@@ -55,6 +57,7 @@ export function createTrainerBridge(worker: Worker): TrainerBridge {
     pending.delete(id);
     if (message.type === 'error') p.reject(new Error(message.message));
     else if (message.type === 'result') p.resolve(message.result as never);
+    else if (message.type === 'classes') p.resolve(message.counts as never);
     else p.resolve(message.values as never);
   };
   // A worker that fails to load or throws outside a request would otherwise leave callers waiting forever.
@@ -86,6 +89,9 @@ export function createTrainerBridge(worker: Worker): TrainerBridge {
     },
     predict(spec, manifest, weights, points) {
       return request<Float32Array>((id) => ({ message: { type: 'predict', id, spec, manifest, weights, points }, transfer: [] }));
+    },
+    classCounts(spec, shard) {
+      return request<number[]>((id) => ({ message: { type: 'classes', id, spec, shard }, transfer: [] }));
     },
     terminate() {
       worker.terminate();

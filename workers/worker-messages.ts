@@ -9,11 +9,13 @@ export type { BackendName, TrainResult, TrainTask };
 export type WorkerRequest =
   | { type: 'init'; candidates?: BackendName[]; wasmBase: string }
   | { type: 'train'; id: number; task: TrainTask }
-  | { type: 'predict'; id: number; spec: ModelSpec; manifest: WeightsManifest; weights: Float32Array; points: Float32Array };
+  | { type: 'predict'; id: number; spec: ModelSpec; manifest: WeightsManifest; weights: Float32Array; points: Float32Array }
+  | { type: 'classes'; id: number; spec: ModelSpec; shard: TrainTask['shard'] };
 
 /** Training worker → main thread. An error answers the request with the same id; id null = init failed. */
 export type WorkerResponse =
   | { type: 'ready'; backend: BackendName; probeMs: number }
   | { type: 'result'; id: number; result: TrainResult }
   | { type: 'prediction'; id: number; values: Float32Array }
+  | { type: 'classes'; id: number; counts: number[] }
   | { type: 'error'; id: number | null; message: string };
