@@ -3,7 +3,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Server as SocketServer } from 'socket.io';
-import { TicketStore } from './auth';
+import { randomBytes } from 'node:crypto';
+import { TicketStore, TokenSigner } from './auth';
 import { CollabService } from './collab/collab';
 import type { Repository } from './db/repository';
 import { createApi } from './http/api';
@@ -51,7 +52,9 @@ export interface CotrainServer {
 /** The composition root: one HTTP server for pages, the JSON API, socket.io and Yjs. */
 export function createServer(deps: ServerDeps): CotrainServer {
   const { repo, log } = deps;
-  const projects = new ProjectService(repo, new TicketStore());
+  // Member tokens are signed with a key created once and kept in the database (see auth.ts).
+  const signer = new TokenSigner(() => repo.serverSecret('member-token-key', randomBytes(32)));
+  const projects = new ProjectService(repo, new TicketStore(), signer);
   const security = deps.security ?? securityOptionsFromEnv();
   const headers = securityHeaders(security.dev === true);
   const api = createApi({
@@ -62,10 +65,18 @@ export function createServer(deps: ServerDeps): CotrainServer {
     joinLimiter: deps.joinLimiter,
     training: {
       startRun: (p, options) => training.startRun(p, options),
+      importModel: (p, body) => training.importModel(p, body),
       controlRun: (p, id, a) => training.controlRun(p, id, a),
       disconnectMember: async (projectId, memberId) => {
         await Promise.all([training.disconnectMember(projectId, memberId), collab.disconnectMember(projectId, memberId)]);
       },
+    },
+    classroom: {
+      reset: (p) => training.reset(p),
+      memberChanged: async (projectId, member, roleChanged) => {
+        await Promise.all([training.memberChanged(projectId, member), collab.memberChanged(projectId, member.id, roleChanged)]);
+      },
+      specLockChanged: (projectId, locked) => collab.setSpecLocked(projectId, locked),
     },
   });
 

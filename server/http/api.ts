@@ -1,11 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { AppError, createProjectRequest, joinRequest, trainRequest } from '../protocol';
+import { AppError, createProjectRequest, joinRequest, lockRequest, trainRequest, updateMemberRequest, type MemberInfo } from '../protocol';
 import { cookieName } from '../auth';
 import type { Principal, ProjectService } from '../projects';
-import type { Repository, RunRow } from '../db/repository';
+import type { MemberRow, Repository, RunRow } from '../db/repository';
 import type { Logger } from '../log';
 import { bearerToken, readJson, sendError, sendJson, sessionCookie } from './io';
+import { parseOrigin } from '../training/export-check';
+import { checkpointModelJson, checkpointWeights } from '../training/export-service';
+import { readImportBody, sendModelFile } from '../training/export-http';
+import { contributionsReport } from '../training/contributions';
 import { clientAddress, FailureLimiter } from './rate-limit';
 import { checkOrigin, type SecurityOptions } from './security';
 
@@ -13,10 +17,20 @@ export interface ApiDeps {
   projects: ProjectService;
   repo: Repository;
   training: {
-    startRun(principal: Principal, options?: { restart?: boolean }): Promise<{ runId: string }>;
+    startRun(principal: Principal, options?: { restart?: boolean; from?: { runId: string; round: number } }): Promise<{ runId: string }>;
+    /** Stores an uploaded TensorFlow.js model (unparsed import body) as a finished run. */
+    importModel(principal: Principal, body: unknown): Promise<{ runId: string; loss: number; accuracy: number }>;
     controlRun(principal: Principal, runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
     /** Closes a member's live training and Yjs connections (after a revoke). */
     disconnectMember(projectId: string, memberId: string): Promise<void>;
+  };
+  /** The live rooms, told about the owner's classroom changes (see server/app.ts). */
+  classroom: {
+    /** Stops the active run and clears the live run everywhere; the stopped run's id, if any. */
+    reset(principal: Principal): Promise<string | null>;
+    /** A member was renamed, hidden or changed role: live connections follow. */
+    memberChanged(projectId: string, member: MemberRow, roleChanged: boolean): Promise<void>;
+    specLockChanged(projectId: string, locked: boolean): Promise<void>;
   };
   log: Logger;
   /** Proxy trust, public URL (Origin check); from the environment by default. */
@@ -36,6 +50,12 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   return parsed.data;
 }
 
+/** A member as the API shows it: a hidden member's name only reaches the owner. */
+function memberInfo(member: MemberRow, viewer: MemberRow): MemberInfo {
+  const name = member.hidden && viewer.role !== 'owner' ? null : member.name;
+  return { id: member.id, name, role: member.role, hidden: member.hidden };
+}
+
 function runSummary(run: RunRow) {
   return {
     id: run.id,
@@ -46,6 +66,7 @@ function runSummary(run: RunRow) {
     error: run.error,
     createdAt: run.createdAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? null,
+    origin: parseOrigin(run.origin),
   };
 }
 
@@ -58,6 +79,12 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
     const project = await deps.repo.findProjectBySlug(slug);
     if (!project) throw new AppError('not_found');
     return deps.projects.authenticate(slug, bearerToken(req, cookieName(slug)));
+  };
+  /** The principal, if it is the project's owner; otherwise 403 with `refusal`. */
+  const ownerOf = async (req: IncomingMessage, slug: string, refusal: string) => {
+    const principal = await principalOf(req, slug);
+    if (principal.member.role !== 'owner') throw new AppError('forbidden', refusal);
+    return principal;
   };
 
   const routes: [string, RegExp, Handler][] = [
@@ -136,7 +163,9 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
         const { project, member } = await principalOf(req, params[0]!);
         const runs = await deps.repo.listRuns(project.id);
         sendJson(res, 200, {
-          project: { slug: project.slug, name: project.name, joinCode: project.joinCode },
+          project: { slug: project.slug, name: project.name, joinCode: project.joinCode, specLocked: project.specLocked },
+          // Where people reach this server (join links, QR code); null: the page's own origin.
+          publicUrl: security.publicUrl ?? null,
           member: { id: member.id, name: member.name, role: member.role },
           runs: runs.map(runSummary),
         });
@@ -182,14 +211,88 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       },
     ],
     [
+      'GET',
+      /^\/api\/projects\/([\w-]{1,64})\/members$/,
+      async ({ req, res, params }) => {
+        const { project, member } = await principalOf(req, params[0]!);
+        const members = await deps.repo.listMembers(project.id);
+        sendJson(res, 200, { members: members.map((m) => memberInfo(m, member)) });
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/projects\/([\w-]{1,64})\/members\/([\w-]{1,64})$/,
+      async ({ req, res, params }) => {
+        const raw = await readJson(req);
+        const principal = await ownerOf(req, params[0]!, 'Only the project owner can change members.');
+        const body = parse(updateMemberRequest, raw);
+        const { member, roleChanged } = await deps.projects.updateMember(principal, params[1]!, body);
+        await deps.classroom.memberChanged(principal.project.id, member, roleChanged);
+        deps.log.info({ slug: principal.project.slug, memberId: member.id, ...body }, 'member changed');
+        sendJson(res, 200, { member: memberInfo(member, principal.member) });
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/projects\/([\w-]{1,64})\/lock$/,
+      async ({ req, res, params }) => {
+        const raw = await readJson(req);
+        const principal = await ownerOf(req, params[0]!, 'Only the project owner can lock the spec.');
+        const body = parse(lockRequest, raw);
+        const project = await deps.projects.setSpecLocked(principal, body.locked);
+        await deps.classroom.specLockChanged(project.id, project.specLocked);
+        deps.log.info({ slug: project.slug, specLocked: project.specLocked }, 'spec lock changed');
+        sendJson(res, 200, { specLocked: project.specLocked });
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/projects\/([\w-]{1,64})\/reset$/,
+      async ({ req, res, params }) => {
+        await readJson(req);
+        const principal = await ownerOf(req, params[0]!, 'Only the project owner can reset training.');
+        const stoppedRunId = await deps.classroom.reset(principal);
+        deps.log.info({ slug: principal.project.slug, stoppedRunId }, 'training reset');
+        sendJson(res, 200, { stoppedRunId });
+      },
+    ],
+    [
       'POST',
       /^\/api\/projects\/([\w-]{1,64})\/train$/,
       async ({ req, res, params }) => {
         const body = parse(trainRequest, await readJson(req));
         const principal = await principalOf(req, params[0]!);
         if (principal.member.role !== 'owner') throw new AppError('forbidden', 'Only the project owner can start training.');
-        const { runId } = await deps.training.startRun(principal, { restart: body.restart === true });
+        const { runId } = await deps.training.startRun(principal, { restart: body.restart === true, from: body.from });
         sendJson(res, 202, { runId });
+      },
+    ],
+    [
+      // A TensorFlow.js layers model (model.json + weights.bin) becomes a finished run with one checkpoint.
+      'POST',
+      /^\/api\/projects\/([\w-]{1,64})\/import$/,
+      async ({ req, res, params }) => {
+        const principal = await principalOf(req, params[0]!).catch((error: unknown) => {
+          req.resume(); // drain the upload, so the refusal reaches the client
+          throw error;
+        });
+        if (principal.member.role !== 'owner') {
+          req.resume();
+          throw new AppError('forbidden', 'Only the project owner can import a model.');
+        }
+        const imported = await deps.training.importModel(principal, await readImportBody(req));
+        sendJson(res, 201, imported);
+      },
+    ],
+    [
+      // A checkpoint in TensorFlow.js layers format: tf.loadLayersModel('…/model.json') fetches weights.bin beside it.
+      'GET',
+      /^\/api\/projects\/([\w-]{1,64})\/runs\/([\w-]{1,64})\/checkpoints\/(\d{1,7})\/(model\.json|weights\.bin)$/,
+      async ({ req, res, params }) => {
+        const { project } = await principalOf(req, params[0]!);
+        const [runId, round, file] = [params[1]!, Number(params[2]), params[3]!];
+        if (file === 'model.json') sendModelFile(res, await checkpointModelJson(deps.repo, project.id, runId, round), 'application/json');
+        else sendModelFile(res, await checkpointWeights(deps.repo, project.id, runId, round), 'application/octet-stream');
       },
     ],
     [
@@ -223,6 +326,19 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
           })),
           checkpoints: checkpoints.map((c) => ({ round: c.round, metrics: JSON.parse(c.metrics) as unknown, createdAt: c.createdAt.toISOString() })),
         });
+      },
+    ],
+    [
+      // Who did what in a run (per member, revoked members included) and its throughput per round.
+      'GET',
+      /^\/api\/projects\/([\w-]{1,64})\/runs\/([\w-]{1,64})\/contributions$/,
+      async ({ req, res, params }) => {
+        const { project, member: viewer } = await principalOf(req, params[0]!);
+        const run = await deps.repo.getRun(params[1]!);
+        if (!run || run.projectId !== project.id) throw new AppError('not_found', 'No such run in this project.');
+        const [rows, rounds, members] = await Promise.all([deps.repo.listContributions(run.id), deps.repo.listRounds(run.id), deps.repo.listMembers(project.id)]);
+        const named = members.map((m) => ({ id: m.id, name: memberInfo(m, viewer).name }));
+        sendJson(res, 200, contributionsReport({ runId: run.id, rows, rounds, members: named }));
       },
     ],
   ];

@@ -3,6 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { canonicalJson, type ModelSpec, type WeightsManifest } from '../protocol';
 import { startTsWorker } from '../threads';
 import type { ModelJob, ModelJobResult } from './model-worker';
+import type { ImportFile } from './model-export';
 
 /**
  * The server's model math (initial weights, held-out evaluation) runs in one worker thread with
@@ -71,6 +72,18 @@ export async function createInitialWeights(spec: ModelSpec): Promise<{ manifest:
 export async function evaluateWeights(spec: ModelSpec, manifest: WeightsManifest, weights: Float32Array): Promise<{ loss: number; accuracy: number }> {
   const result = await thread.run({ kind: 'evaluate', spec, manifest, weights });
   return { loss: result.loss!, accuracy: result.accuracy! };
+}
+
+/** model.json (TensorFlow.js layers format) of the spec's network; see model-export.ts. */
+export async function exportModelJson(spec: ModelSpec): Promise<string> {
+  return (await thread.run({ kind: 'export', spec })).modelJson!;
+}
+
+/** Checks an uploaded model against the spec and evaluates it (see model-export.ts); `problem` says why it was refused. */
+export async function importModelFile(spec: ModelSpec, file: ImportFile): Promise<{ problem: string } | { problem?: undefined; manifest: WeightsManifest; weights: Float32Array; loss: number; accuracy: number }> {
+  const result = await thread.run({ kind: 'import', spec, file });
+  if (result.problem !== undefined) return { problem: result.problem };
+  return { manifest: result.manifest!, weights: result.weights!, loss: result.loss!, accuracy: result.accuracy! };
 }
 
 /** Ends the model worker thread (server shutdown); the next job starts a new one. */

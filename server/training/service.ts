@@ -8,6 +8,7 @@ import {
   type RoundMetrics,
   type ServerMessage,
   type WeightsManifest,
+  type CheckpointRef,
   validateSpec,
   manifestSize,
   viewFloat32,
@@ -15,11 +16,12 @@ import {
   applyLive,
 } from '../protocol';
 import type { Principal, ProjectService } from '../projects';
-import type { ProjectRow, Repository, RunRow } from '../db/repository';
+import type { MemberRow, ProjectRow, Repository, RunRow } from '../db/repository';
 import type { CollabService } from '../collab/collab';
 import type { Logger } from '../log';
 import { TrainingRoom } from './room';
 import { createInitialWeights, evaluateWeights, specHash } from './run-model';
+import { importModel, restoreStart } from './export-service';
 
 export interface TrainingDeps {
   io: SocketServer;
@@ -69,6 +71,8 @@ export class TrainingService {
 
   private onConnection(socket: Socket): void {
     const principal = socket.data.principal as Principal;
+    // The owner may change this member's role or name while connected (memberChanged).
+    const member = () => (socket.data.principal as Principal).member;
     const room = this.room(principal.project);
     const clientId = `${principal.member.id}:${socket.id}`;
     const sendError = (code: AppError['code'], message?: string) =>
@@ -89,13 +93,16 @@ export class TrainingService {
           socket.emit(MESSAGE_EVENT, {
             type: 'welcome',
             clientId,
-            memberId: principal.member.id,
-            name: principal.member.name,
-            role: principal.member.role,
+            memberId: member().id,
+            name: member().name,
+            role: member().role,
           } satisfies ServerMessage);
-          room.addClient({ clientId, socket, member: principal.member, backend: message.backend, contribute: message.contribute });
+          // Viewers watch: they join the room (state, models) but are never given training work.
+          if (member().role === 'viewer' && message.contribute) sendError('forbidden', 'Viewers watch only: this client is given no training work.');
+          room.addClient({ clientId, socket, member: member(), backend: message.backend, contribute: message.contribute && member().role !== 'viewer' });
           return;
         case 'update':
+          if (member().role === 'viewer') return sendError('forbidden', 'Viewers watch only: updates from them are refused.');
           room.receiveUpdate(clientId, message);
           return;
         default: {
@@ -110,19 +117,22 @@ export class TrainingService {
   /**
    * Starts a run with the project's current shared spec (owner checked by the caller). With
    * `restart`, a valid spec first stops the active run, so "restart with the new spec" is one call.
+   * With `from`, the run starts from that checkpoint's weights (checked to fit the spec before
+   * anything is stopped) instead of fresh ones.
    */
-  async startRun(principal: Principal, options: { restart?: boolean } = {}): Promise<{ runId: string }> {
+  async startRun(principal: Principal, options: { restart?: boolean; from?: CheckpointRef } = {}): Promise<{ runId: string }> {
     const project = principal.project;
     const room = this.room(project);
     const { spec, problems } = await this.deps.collab.currentSpec(project.id);
     if (!spec) throw new AppError('invalid_spec', `The model spec is not valid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
+    const restored = options.from ? await restoreStart(this.deps.repo, project.id, spec, options.from) : null;
     const active = room.activeRunId;
     if (active && options.restart) {
       await room.control('stop');
       this.deps.log.info({ runId: active, project: project.slug }, 'run stopped for a restart with the new spec');
     }
     if (room.activeRunId || (await this.deps.repo.findActiveRun(project.id))) throw new AppError('run_active');
-    const { manifest, weights } = await createInitialWeights(spec);
+    const { manifest, weights } = restored ?? (await createInitialWeights(spec));
     const initial = await evaluateWeights(spec, manifest, weights);
     const row = await this.deps.repo.createRun({
       projectId: project.id,
@@ -130,6 +140,7 @@ export class TrainingService {
       specHash: specHash(spec),
       totalRounds: spec.rounds,
       status: 'waiting',
+      origin: restored ? JSON.stringify(restored.origin) : null,
     });
     const metrics: RoundMetrics = { round: 0, loss: initial.loss, accuracy: initial.accuracy, trainLoss: null, participants: 0, samples: 0 };
     await this.deps.repo.saveRound(
@@ -146,9 +157,21 @@ export class TrainingService {
       },
       [],
     );
-    this.deps.log.info({ runId: row.id, project: project.slug, rounds: spec.rounds, params: weights.length }, 'run started');
+    this.deps.log.info({ runId: row.id, project: project.slug, rounds: spec.rounds, params: weights.length, from: options.from }, 'run started');
     room.attachRun({ row, spec, manifest, weights, history: [metrics] });
     return { runId: row.id };
+  }
+
+  /**
+   * Stores an uploaded TensorFlow.js model (the import body, unparsed) as a finished run of the
+   * current spec with one checkpoint (owner checked by the caller); see export-service.ts.
+   */
+  async importModel(principal: Principal, body: unknown): Promise<{ runId: string; loss: number; accuracy: number }> {
+    const { spec, problems } = await this.deps.collab.currentSpec(principal.project.id);
+    if (!spec) throw new AppError('invalid_spec', `The model spec is not valid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
+    const imported = await importModel(this.deps.repo, principal.project.id, spec, body);
+    this.deps.log.info({ runId: imported.runId, project: principal.project.slug, loss: imported.loss, accuracy: imported.accuracy }, 'model imported');
+    return imported;
   }
 
   /** After a restart: every run that was waiting or training continues from its last checkpoint. */
@@ -178,7 +201,7 @@ export class TrainingService {
     if (!view) throw new Error('checkpoint weights do not match their manifest');
     const checkpoints = await this.deps.repo.listCheckpoints(row.id);
     const history = checkpoints.map((c) => JSON.parse(c.metrics) as RoundMetrics);
-    const loop = checkpoint.loopState ? (JSON.parse(checkpoint.loopState) as { samplerState?: number }) : {};
+    const loop = checkpoint.loopState ? (JSON.parse(checkpoint.loopState) as { samplerState?: number; privacy?: unknown }) : {};
     this.deps.log.info({ runId: row.id, fromRound: row.lastRound, status: row.status }, 'resuming run');
     // Live fields edited before the restart still apply.
     const current = await this.deps.collab.currentSpec(project.id).catch(() => null);
@@ -190,6 +213,7 @@ export class TrainingService {
       history,
       optimizerState: checkpoint.optimizerState,
       samplerState: loop.samplerState,
+      privacyLedger: loop.privacy,
       status: row.status === 'paused' ? 'paused' : 'waiting',
     });
   }
@@ -198,6 +222,23 @@ export class TrainingService {
   async controlRun(principal: Principal, runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void> {
     const room = this.rooms.get(principal.project.id);
     if (!room || room.activeRunId !== runId || !(await room.control(action))) throw new AppError('not_found', 'That run is not active in this project.');
+  }
+
+  /**
+   * Reset (owner checked by the caller): stops the active run and clears the live run from every
+   * screen; the next Train starts from fresh weights. Resolves with the stopped run's id, if any.
+   */
+  async reset(principal: Principal): Promise<string | null> {
+    return this.room(principal.project).reset();
+  }
+
+  /** The owner changed a member: their live sockets carry the new name and role from now on. */
+  async memberChanged(projectId: string, member: MemberRow): Promise<void> {
+    for (const socket of await this.deps.io.in(roomName(projectId)).fetchSockets()) {
+      const principal = socket.data.principal as Principal | undefined;
+      if (principal?.member.id === member.id) socket.data.principal = { ...principal, member };
+    }
+    this.rooms.get(projectId)?.updateMember(member);
   }
 
   /** Drops a revoked member's training sockets; their updates in the open round count as dropped. */
