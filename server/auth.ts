@@ -1,8 +1,41 @@
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
-/** A bearer token: 32 random bytes, base64url. Only its hash is stored. */
-export function newToken(): string {
-  return randomBytes(32).toString('base64url');
+const TOKEN_PREFIX = 'ct1';
+const TOKEN_FORMAT = /^ct1\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{22})$/;
+
+/**
+ * Member tokens: `ct1.<32 random bytes>.<HMAC-SHA256 tag, 16 bytes>`, base64url. The server signs
+ * every token it issues with a key kept in the database; a token whose tag does not verify is
+ * refused before any lookup, and only the token's SHA-256 is stored, so a leaked database yields
+ * no usable token and revoking is replacing the stored hash.
+ */
+export class TokenSigner {
+  private key: Promise<Uint8Array> | null = null;
+
+  /** `loadKey` returns the signing key (created once and stored by the caller). */
+  constructor(private readonly loadKey: () => Promise<Uint8Array>) {}
+
+  async issue(): Promise<string> {
+    const body = randomBytes(32).toString('base64url');
+    return `${TOKEN_PREFIX}.${body}.${await this.tag(body)}`;
+  }
+
+  /** Whether the token is well-formed and carries this server's signature (constant-time compare). */
+  async verify(token: string): Promise<boolean> {
+    const match = TOKEN_FORMAT.exec(token);
+    if (!match) return false;
+    const expected = Buffer.from(await this.tag(match[1]!), 'base64url');
+    const given = Buffer.from(match[2]!, 'base64url');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private async tag(body: string): Promise<string> {
+    this.key ??= this.loadKey().catch((error: unknown) => {
+      this.key = null; // try again on the next call (e.g. the database was briefly away)
+      throw error;
+    });
+    return createHmac('sha256', await this.key).update(`${TOKEN_PREFIX}.${body}`).digest().subarray(0, 16).toString('base64url');
+  }
 }
 
 export function hashToken(token: string): string {

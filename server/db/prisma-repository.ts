@@ -341,6 +341,20 @@ class PrismaRepository implements Repository {
     });
   }
 
+  serverSecret(name: string, fresh: Uint8Array): Promise<Uint8Array> {
+    return this.serial(null, async () => {
+      // Create-if-absent: an existing secret is never overwritten (update is empty). Two servers
+      // creating it at once: the loser's insert hits the primary key and it reads the winner's.
+      const row = await this.db.serverSecret
+        .upsert({ where: { name }, create: { name, value: forPrisma(fresh) }, update: {} })
+        .catch(async (error: unknown) => {
+          if ((error as { code?: string }).code !== 'P2002') throw error;
+          return this.db.serverSecret.findUniqueOrThrow({ where: { name } });
+        });
+      return toBytes(row.value);
+    });
+  }
+
   listContributions(runId: string): Promise<ContributionRow[]> {
     return this.serial(null, async () =>
       (

@@ -147,5 +147,8 @@ export interface Repository {
   getCheckpoint(runId: string, round: number): Promise<CheckpointRow | null>;
   listContributions(runId: string): Promise<ContributionRow[]>;
 
+  /** The stored secret called `name`; stores `fresh` first if there is none (first caller wins). */
+  serverSecret(name: string, fresh: Uint8Array): Promise<Uint8Array>;
+
   close(): Promise<void>;
 }

@@ -40,6 +40,7 @@ const METHODS = [
   'listCheckpoints',
   'getCheckpoint',
   'listContributions',
+  'serverSecret',
 ] as const satisfies readonly Exclude<keyof Repository, 'close'>[];
 
 // Fails to compile when Repository gains a method that METHODS does not forward.

@@ -250,6 +250,15 @@ function repositorySuite(open: () => Promise<{ url: string; cleanup: () => Promi
     // The repository still works after the failed transaction.
     assert.ok(await repo.appendDocUpdate(project.id, Uint8Array.of(1)));
   });
+
+  test('keeps the first server secret: later callers get it, not their own', async () => {
+    const name = unique('secret');
+    const first = Uint8Array.from({ length: 32 }, (_, i) => i);
+    assert.deepEqual(await repo.serverSecret(name, first), first);
+    assert.deepEqual(await repo.serverSecret(name, new Uint8Array(32).fill(9)), first);
+    const [a, b] = await Promise.all([repo.serverSecret(`${name}-x`, new Uint8Array(32).fill(1)), repo.serverSecret(`${name}-x`, new Uint8Array(32).fill(2))]);
+    assert.deepEqual(a, b);
+  });
 }
 
 describe('databaseKind', () => {

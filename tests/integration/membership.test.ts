@@ -76,6 +76,7 @@ describe('join codes and member tokens', () => {
     assert.equal((await api(t.url, 'GET', `/api/projects/${slug}`, undefined, bea.body.memberToken)).status, 200, 'others keep their access');
     // A member of another project cannot revoke here either.
     const other = await api(t.url, 'POST', '/api/projects', { name: 'Elsewhere' });
-    assert.equal((await api(t.url, 'POST', `/api/projects/${slug}/members/${bea.body.memberToken}/revoke`, {}, other.body.ownerToken)).status, 401);
+    const beaId = (await api(t.url, 'GET', `/api/projects/${slug}`, undefined, bea.body.memberToken)).body.member.id as string;
+    assert.equal((await api(t.url, 'POST', `/api/projects/${slug}/members/${beaId}/revoke`, {}, other.body.ownerToken)).status, 401);
   });
 });

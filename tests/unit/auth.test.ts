@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TicketStore, cookieName, hashToken, newJoinCode, newSlug, newToken, normalizeJoinCode } from '../../server/auth';
+import { TicketStore, TokenSigner, cookieName, hashToken, newJoinCode, newSlug, normalizeJoinCode } from '../../server/auth';
 
 const UNAMBIGUOUS = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]+$/;
 
@@ -52,16 +52,49 @@ describe('tokens', () => {
 
   test('hashToken differs for different tokens', () => {
     assert.notEqual(hashToken('abc'), hashToken('abd'));
-    const a = newToken();
-    const b = newToken();
+  });
+});
+
+describe('signed member tokens', () => {
+  const key = new Uint8Array(32).fill(7);
+  const signer = () => new TokenSigner(async () => key);
+
+  test('a token is ct1.<32 random bytes>.<16-byte tag>, and two are never equal', async () => {
+    const s = signer();
+    const a = await s.issue();
+    const b = await s.issue();
+    assert.match(a, /^ct1\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/);
+    assert.equal(Buffer.from(a.split('.')[1]!, 'base64url').length, 32);
     assert.notEqual(a, b);
     assert.notEqual(hashToken(a), hashToken(b));
   });
 
-  test('newToken is 32 random bytes in base64url (43 characters)', () => {
-    const token = newToken();
-    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
-    assert.equal(Buffer.from(token, 'base64url').length, 32);
+  test('verifies its own tokens, also after a restart with the same key', async () => {
+    const token = await signer().issue();
+    assert.equal(await signer().verify(token), true);
+  });
+
+  test('refuses a forged tag, a changed body, another key, and junk', async () => {
+    const s = signer();
+    const token = await s.issue();
+    const [prefix, body, tag] = token.split('.') as [string, string, string];
+    const flip = (text: string) => (text[0] === 'A' ? 'B' : 'A') + text.slice(1);
+    assert.equal(await s.verify(`${prefix}.${body}.${flip(tag)}`), false);
+    assert.equal(await s.verify(`${prefix}.${flip(body)}.${tag}`), false);
+    assert.equal(await new TokenSigner(async () => new Uint8Array(32).fill(8)).verify(token), false);
+    for (const junk of ['', 'ct1', 'ct1..', body, `ct2.${body}.${tag}`, `${token}x`, `${token}.x`]) assert.equal(await s.verify(junk), false, junk);
+  });
+
+  test('a key that fails to load is retried on the next call', async () => {
+    let calls = 0;
+    const s = new TokenSigner(async () => {
+      calls += 1;
+      if (calls === 1) throw new Error('database away');
+      return key;
+    });
+    await assert.rejects(s.issue(), /database away/);
+    assert.equal(await s.verify(await s.issue()), true);
+    assert.equal(calls, 2);
   });
 });
 
