@@ -1,5 +1,5 @@
 import { joinResponse, type Backend } from '../server/protocol';
-import { TrainingClient, type TrainResult, type TrainTask } from './client';
+import { TrainingClient, type TrainingClientOptions, type TrainResult, type TrainTask } from './client';
 
 /** Joins a project over HTTP with its code and returns the member credentials. */
 export async function joinProject(url: string, code: string, name: string): Promise<{ slug: string; token: string }> {
@@ -25,6 +25,8 @@ export function connectHeadless(options: {
   backend: Backend;
   probeMs?: number;
   train: (task: TrainTask) => Promise<TrainResult>;
+  /** socket.io options (e.g. a wrapped transport that records every frame, in tests). */
+  ioOptions?: TrainingClientOptions['ioOptions'];
 }): TrainingClient {
   return new TrainingClient({
     url: options.url,
@@ -34,6 +36,7 @@ export function connectHeadless(options: {
     probeMs: options.probeMs ?? 0,
     contribute: true,
     train: options.train,
+    ...(options.ioOptions ? { ioOptions: options.ioOptions } : {}),
   });
 }
 
