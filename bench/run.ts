@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { benchAggregate } from './aggregate';
 import { benchClient } from './client';
 import { benchCollab } from './collab';
+import { benchRobust } from './robust';
 import { benchRound } from './round';
 import { benchServer } from './server';
 import { benchWire } from './wire';
@@ -21,6 +22,7 @@ const SUITES: Record<string, () => Promise<Record<string, number>>> = {
   collab: () => benchCollab(),
   wire: () => benchWire(),
   client: () => benchClient(),
+  robust: () => benchRobust(),
 };
 
 /** Goals, shown beside their metric in the table. */
@@ -36,6 +38,9 @@ const GOALS: Record<string, string> = {
   'wire.acc_drop_fp16_pts': '≤ 1',
   'wire.acc_drop_int8_pts': '≤ 1',
   'client.overhead_ratio': '≤ 1.10',
+  'robust.acc_drop_trimmed': '≤ 2',
+  'robust.acc_drop_median': '≤ 2',
+  'robust.acc_drop_mean': 'large',
 };
 
 const requested = process.argv.slice(2).filter((name) => name in SUITES);
