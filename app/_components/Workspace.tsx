@@ -5,8 +5,13 @@ import { api, type ProjectInfo, type Ticket } from '@/app/_lib/api';
 import { useCollab } from '@/app/_lib/useCollab';
 import { useSpec } from '@/app/_lib/useSpec';
 import { useTraining } from '@/app/_lib/useTraining';
+import { useLocalData } from '@/app/_lib/useLocalData';
 import { ComputePanel } from './ComputePanel';
+import { ContributionsTable } from './ContributionsTable';
 import { ConnectionStatus } from './ConnectionStatus';
+import { ClassHistogram } from './data/ClassHistogram';
+import { PrivateDataPanel } from './data/PrivateDataPanel';
+import { ExplainPanel } from './explain/ExplainPanel';
 import { OnlineList } from './OnlineList';
 import { ProjectHeader } from './ProjectHeader';
 import { RunsList } from './RunsList';
@@ -20,7 +25,8 @@ const T = { connecting: 'Connecting to the shared document…' };
 export function Workspace({ slug, ticket }: { slug: string; ticket: Ticket }) {
   const collab = useCollab(slug, ticket);
   const snap = useSpec(collab.doc);
-  const training = useTraining(slug, true);
+  const localData = useLocalData(slug);
+  const training = useTraining(slug, true, localData.forTask);
   const [info, setInfo] = useState<ProjectInfo | null>(null);
 
   // Refreshes can overlap while rounds fly by: only the newest request's answer is shown.
@@ -66,9 +72,13 @@ export function Workspace({ slug, ticket }: { slug: string; ticket: Ticket }) {
           )}
         </div>
         <div className="space-y-4 lg:col-start-2 lg:row-start-2">
+          <ExplainPanel slug={slug} training={training} runs={info?.runs ?? []} />
           <OnlineList peers={collab.peers} />
           <ComputePanel training={training} />
-          <RunsList slug={slug} runs={info?.runs ?? []} version={training.modelVersion} />
+          {member.role !== 'viewer' && <ClassHistogram training={training} local={localData} spec={snap?.spec ?? null} />}
+          {member.role !== 'viewer' && <PrivateDataPanel local={localData} training={training} spec={snap?.spec ?? null} />}
+          <ContributionsTable slug={slug} runs={info?.runs ?? []} liveRunId={training.run?.runId ?? null} version={training.modelVersion} meId={member.id} />
+          <RunsList slug={slug} runs={info?.runs ?? []} version={training.modelVersion} isOwner={member.role === 'owner'} onStarted={refreshInfo} />
         </div>
       </main>
     </div>

@@ -1,25 +1,37 @@
 import { z } from 'zod';
 import {
+  contributionsResponse,
   createProjectResponse,
   joinResponse,
+  ownerLinkResponse,
   ticketResponse,
   trainResponse,
+  importModelResponse,
+  runOriginSchema,
   RUN_STATUSES,
+  type CheckpointRef,
+  type ImportModelRequest,
   type ErrorCode,
   type TemplateName,
 } from '@/server/protocol';
+import { recordProject, type ProjectSighting } from './my-projects';
 
 // The page's CSP forbids eval; without this, zod probes `new Function` to compile fast parsers
 // (a harmless but reported CSP violation) and then falls back anyway.
 z.config({ jitless: true });
 
-/** An HTTP API failure with the server's error code (or a client-side one). */
+/**
+ * An HTTP API failure with the server's error code (or a client-side one). The message is the
+ * server's English text; the UI shows a translation by code (app/_lib/error-text.ts).
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: ErrorCode | 'network' | 'unexpected',
     message: string,
     readonly details?: unknown,
+    /** Seconds to wait before trying again (HTTP Retry-After), when the server said. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -59,7 +71,8 @@ async function request<T extends z.ZodType>(
     const parsed = errorBody.safeParse(json);
     if (parsed.success) {
       const { code, message, details } = parsed.data.error;
-      throw new ApiError(res.status, code as ErrorCode, message, details);
+      const retryAfter = Number(res.headers.get('retry-after'));
+      throw new ApiError(res.status, code as ErrorCode, message, details, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
     }
     throw new ApiError(res.status, 'unexpected', `The server answered ${res.status}.`);
   }
@@ -77,6 +90,8 @@ export const runSummarySchema = z.object({
   specHash: z.string().nullable().optional(),
   error: z.string().nullable().optional(),
   finishedAt: z.string().nullable().optional(),
+  /** Where the run's starting weights came from; null = fresh. */
+  origin: runOriginSchema.nullable().optional().catch(null),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 
@@ -114,22 +129,83 @@ export type Ticket = z.infer<typeof ticketResponse>;
 
 const enc = encodeURIComponent;
 
+/** Notes the project in "My projects" once the server confirmed this browser belongs to it. */
+function remember<T>(sighting: (answer: T) => ProjectSighting) {
+  return (answer: T): T => {
+    recordProject(sighting(answer));
+    return answer;
+  };
+}
+
 export const api = {
   createProject: (name: string, ownerName: string, template?: TemplateName) =>
-    request('POST', '/api/projects', createProjectResponse, { name, ownerName: ownerName || undefined, template }),
-  join: (code: string, name: string) => request('POST', '/api/join', joinResponse, { code, name }),
-  ticket: (slug: string) => request('POST', `/api/projects/${enc(slug)}/ticket`, ticketResponse, {}),
-  project: (slug: string) => request('GET', `/api/projects/${enc(slug)}`, projectResponse),
-  /** Starts a run with the current spec; `restart` stops the active run first. */
-  train: (slug: string, options: { restart?: boolean } = {}) => request('POST', `/api/projects/${enc(slug)}/train`, trainResponse, options),
+    request('POST', '/api/projects', createProjectResponse, { name, ownerName: ownerName || undefined, template }).then(
+      remember((r) => ({ slug: r.slug, name: name.trim(), role: 'owner' })),
+    ),
+  join: (code: string, name: string) =>
+    request('POST', '/api/join', joinResponse, { code, name }).then(remember((r) => ({ slug: r.slug, role: r.role }))),
+  ticket: (slug: string) =>
+    request('POST', `/api/projects/${enc(slug)}/ticket`, ticketResponse, {}).then(remember((r) => ({ slug, role: r.member.role }))),
+  project: (slug: string) =>
+    request('GET', `/api/projects/${enc(slug)}`, projectResponse).then(
+      remember((r) => ({ slug: r.project.slug, name: r.project.name, role: r.member.role })),
+    ),
+  /** Starts a run with the current spec; `restart` stops the active run first; `from` starts from a checkpoint's weights. */
+  train: (slug: string, options: { restart?: boolean; from?: CheckpointRef } = {}) => request('POST', `/api/projects/${enc(slug)}/train`, trainResponse, options),
+  /** A checkpoint file in TensorFlow.js layers format (the cookie authenticates a plain link). */
+  checkpointFileUrl: (slug: string, runId: string, round: number, file: 'model.json' | 'weights.bin') =>
+    `/api/projects/${enc(slug)}/runs/${enc(runId)}/checkpoints/${round}/${file}`,
+  /** Owner only: uploads a TensorFlow.js layers model as a new finished run; `onProgress` gets the sent share (0…1). */
+  importModel: (slug: string, body: ImportModelRequest, onProgress: (share: number) => void) => upload(`/api/projects/${enc(slug)}/import`, body, importModelResponse, onProgress),
   /** Turns an owner/member token (from an owner link) into this browser's session cookie. */
   session: (slug: string, token: string) =>
-    request('POST', `/api/projects/${enc(slug)}/session`, z.object({ slug: z.string(), member: memberSchema }), {}, { authorization: `Bearer ${token}` }),
+    request('POST', `/api/projects/${enc(slug)}/session`, z.object({ slug: z.string(), member: memberSchema }), {}, { authorization: `Bearer ${token}` }).then(
+      remember((r) => ({ slug: r.slug, role: r.member.role })),
+    ),
+  /** Owner only: a new owner link token; the old one stops working, this browser stays signed in. */
+  rotateOwnerLink: (slug: string) => request('POST', `/api/projects/${enc(slug)}/owner-link`, ownerLinkResponse, {}),
   run: (slug: string, runId: string) => request('GET', `/api/projects/${enc(slug)}/runs/${enc(runId)}`, runDetailResponse),
+  /** Who did what in a run, and its throughput per round. */
+  contributions: (slug: string, runId: string) => request('GET', `/api/projects/${enc(slug)}/runs/${enc(runId)}/contributions`, contributionsResponse),
   /** Owner controls for the active run. */
   controlRun: (slug: string, runId: string, action: 'pause' | 'resume' | 'stop') =>
     request('POST', `/api/projects/${enc(slug)}/runs/${enc(runId)}/${action}`, z.object({ runId: z.string(), action: z.string() }), {}),
 };
+
+/**
+ * A JSON POST with upload progress (fetch cannot report it): XMLHttpRequest, answered like
+ * `request` (the same ApiError codes on failure, the answer parsed with `schema`).
+ */
+function upload<T extends z.ZodType>(path: string, body: unknown, schema: T, onProgress: (share: number) => void): Promise<z.infer<T>> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('content-type', 'application/json');
+    xhr.responseType = 'text';
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.'));
+    xhr.onload = () => {
+      let json: unknown = null;
+      try {
+        json = JSON.parse(xhr.responseText);
+      } catch {
+        // handled below
+      }
+      if (xhr.status < 200 || xhr.status >= 300) {
+        const parsed = errorBody.safeParse(json);
+        if (parsed.success) return reject(new ApiError(xhr.status, parsed.data.error.code as ErrorCode, parsed.data.error.message, parsed.data.error.details));
+        return reject(new ApiError(xhr.status, 'unexpected', `The server answered ${xhr.status}.`));
+      }
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) return reject(new ApiError(xhr.status, 'unexpected', 'The server sent an unexpected answer.'));
+      onProgress(1);
+      resolve(parsed.data);
+    };
+    xhr.send(JSON.stringify(body));
+  });
+}
 
 /** A readable message for any thrown value. */
 export function errorMessage(error: unknown): string {
