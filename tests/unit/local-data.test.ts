@@ -107,9 +107,9 @@ describe('digits CSV', () => {
     assert.equal(samples.length, 1);
     assert.deepEqual(errors, [
       { line: 2, problem: { code: 'label', max: 9 } },
-      { line: 3, problem: { code: 'range', field: 'pixel 6', max: 255 } },
+      { line: 3, problem: { code: 'range', field: 'pixel', max: 255, index: 6 } },
       { line: 4, problem: { code: 'fields', expected: 785, found: 3 } },
-      { line: 5, problem: { code: 'number', field: 'pixel 10' } },
+      { line: 5, problem: { code: 'number', field: 'pixel', index: 10 } },
     ]);
   });
 });

@@ -65,20 +65,22 @@ export function pointDomain(task: PointsTask): number {
 // ---------------------------------------------------------------------------------------------
 // Validation of one sample (clicked, typed or read from a file)
 
+/** What is wrong with a sample: `field` names the value (`index`: which pixel, 1-based). */
 export type SampleProblem =
-  | { code: 'number'; field: string }
-  | { code: 'range'; field: string; max: number }
+  | { code: 'number'; field: 'x' | 'y' | 'pixel'; index?: number }
+  | { code: 'range'; field: 'x' | 'y' | 'pixel'; max: number; index?: number }
   | { code: 'label'; max: number };
 
 function checkLabel(label: number, classes: number): SampleProblem | null {
   return Number.isInteger(label) && label >= 0 && label < classes ? null : { code: 'label', max: classes - 1 };
 }
 
-/** A clicked or typed point for a task, or what is wrong with it. The sign task's y becomes 0. */
-export function makePoint(task: PointsTask, x: number, y: number, label: number): PrivatePoint | SampleProblem {
+/** A clicked or typed point for a task (|x|, |y| ≤ limit), or what is wrong with it. The sign task's y becomes 0. */
+export function makePoint(task: PointsTask, x: number, y: number, label: number, limit = MAX_COORDINATE): PrivatePoint | SampleProblem {
   for (const [field, v] of [['x', x], ['y', y]] as const) {
+    if (field === 'y' && task === 'sign') continue;
     if (!Number.isFinite(v)) return { code: 'number', field };
-    if (Math.abs(v) > MAX_COORDINATE) return { code: 'range', field, max: MAX_COORDINATE };
+    if (Math.abs(v) > limit) return { code: 'range', field, max: limit };
   }
   return checkLabel(label, 2) ?? { x, y: task === 'sign' ? 0 : y, label };
 }
@@ -145,8 +147,6 @@ function parseCsv<T>(text: string, width: number, max: number, read: (values: nu
 /** Rows "x,y,label" (header optional) for a 2-D task; every bad line is reported with its number. */
 export function parsePointsCsv(text: string, task: PointsTask, max = MAX_PRIVATE_POINTS): CsvResult<PrivatePoint> {
   return parseCsv(text, 3, max, ([x, y, label], fields) => {
-    if (Number.isNaN(x!)) return { code: 'number', field: fields[0] === '' ? 'x' : `x (${fields[0]})` };
-    if (Number.isNaN(y!)) return { code: 'number', field: fields[1] === '' ? 'y' : `y (${fields[1]})` };
     return makePoint(task, x!, y!, label!);
   });
 }
@@ -160,8 +160,8 @@ export function parseDigitsCsv(text: string, max = MAX_PRIVATE_DIGITS): CsvResul
     const pixels = new Uint8Array(DIGIT_PIXELS);
     for (let i = 0; i < DIGIT_PIXELS; i++) {
       const v = values[i + 1]!;
-      if (Number.isNaN(v)) return { code: 'number', field: `pixel ${i + 1}` };
-      if (v < 0 || v > 255) return { code: 'range', field: `pixel ${i + 1}`, max: 255 };
+      if (Number.isNaN(v)) return { code: 'number', field: 'pixel', index: i + 1 };
+      if (v < 0 || v > 255) return { code: 'range', field: 'pixel', max: 255, index: i + 1 };
       pixels[i] = Math.round(v);
     }
     return { label, pixels };
