@@ -55,12 +55,29 @@ export class ProjectService {
     await this.repo.setMemberTokenHash(member.id, hashToken(await this.tokens.issue()));
   }
 
-  /** Joins a project by its code as a member. */
-  async join(input: { code: string; name: string }): Promise<Principal & { token: string }> {
+  /**
+   * The owner renames a member, switches them between member and viewer, or hides their name on
+   * the projector (owner checked by the caller). The owner's own role never changes here.
+   */
+  async updateMember(principal: Principal, memberId: string, patch: { name?: string; role?: 'member' | 'viewer'; hidden?: boolean }): Promise<{ member: MemberRow; roleChanged: boolean }> {
+    const member = (await this.repo.listMembers(principal.project.id)).find((m) => m.id === memberId);
+    if (!member) throw new AppError('not_found', 'No such member in this project.');
+    if (patch.role !== undefined && member.role === 'owner') throw new AppError('bad_request', 'The owner’s role cannot change.');
+    const updated = await this.repo.updateMember(member.id, patch);
+    return { member: updated, roleChanged: updated.role !== member.role };
+  }
+
+  /** Locks or unlocks the shared spec (owner checked by the caller). */
+  async setSpecLocked(principal: Principal, locked: boolean): Promise<ProjectRow> {
+    return this.repo.updateProject(principal.project.id, { specLocked: locked });
+  }
+
+  /** Joins a project by its code as a member (default) or as a viewer who only watches. */
+  async join(input: { code: string; name: string; role?: 'member' | 'viewer' }): Promise<Principal & { token: string }> {
     const project = await this.repo.findProjectByJoinCode(normalizeJoinCode(input.code));
     if (!project) throw new AppError('wrong_code');
     const token = await this.tokens.issue();
-    const member = await this.repo.addMember({ projectId: project.id, name: input.name, role: 'member', tokenHash: hashToken(token) });
+    const member = await this.repo.addMember({ projectId: project.id, name: input.name, role: input.role ?? 'member', tokenHash: hashToken(token) });
     return { project, member, token };
   }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { AppError, type ModelSpec } from '../protocol';
+import { AppError, YJS_CLOSE, type ModelSpec } from '../protocol';
 import { FEATURES_MAP, LAYERS_MAP, SPEC_MAP, readSpec } from '../protocol/spec-doc';
 import type { ProjectService } from '../projects';
 import type { Repository } from '../db/repository';
@@ -20,6 +20,11 @@ export class CollabService {
   private readonly idleTimers = new Map<string, NodeJS.Timeout>();
   private readonly pingTimer: NodeJS.Timeout;
   private readonly specListeners: ((projectId: string, spec: ModelSpec) => void)[] = [];
+  /**
+   * Spec lock per project as last set (the API) or read (a connection's fresh project row); kept
+   * across room unloads so a lock set while nobody is connected holds for the next one.
+   */
+  private readonly locks = new Map<string, boolean>();
 
   constructor(
     private readonly repo: Repository,
@@ -90,6 +95,8 @@ export class CollabService {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const slug = decodeURIComponent(url.pathname.slice('/yjs/'.length));
     const ticket = url.searchParams.get('ticket') ?? '';
+    // The projector asks for a watch-only connection: never an editor, whatever the role.
+    const watch = url.searchParams.get('mode') === 'watch';
     let principal;
     try {
       principal = await this.projects.redeemTicket(slug, ticket);
@@ -98,13 +105,15 @@ export class CollabService {
       socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
+    if (!this.locks.has(principal.project.id)) this.locks.set(principal.project.id, principal.project.specLocked);
     const room = await this.room(principal.project.id);
+    this.applyLock(principal.project.id, room);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       (ws as typeof ws & { alive?: boolean }).alive = true;
       ws.on('pong', () => ((ws as typeof ws & { alive?: boolean }).alive = true));
       const projectId = principal.project.id;
       clearTimeout(this.idleTimers.get(projectId));
-      room.addConnection(ws, principal.member.id);
+      room.addConnection(ws, principal.member.id, { role: principal.member.role, watch });
       ws.on('close', () => this.scheduleUnload(projectId, room));
       this.log.debug({ slug, member: principal.member.id }, 'yjs connected');
     });
@@ -126,13 +135,37 @@ export class CollabService {
     this.idleTimers.set(projectId, timer);
   }
 
-  /** Closes all connections and writes every room's state (graceful shutdown). */
+  private applyLock(projectId: string, room: CollabRoom): void {
+    const locked = this.locks.get(projectId) ?? false;
+    if (room.settings.specLocked !== locked) room.announce({ specLocked: locked });
+  }
+
+  /** The owner locked or unlocked the spec: from now on the room refuses (or accepts) non-owners' edits. */
+  async setSpecLocked(projectId: string, locked: boolean): Promise<void> {
+    this.locks.set(projectId, locked);
+    const room = this.rooms.get(projectId);
+    if (room) this.applyLock(projectId, await room);
+  }
+
+  /**
+   * The owner changed a member (name, role, hidden): views showing members are told to refetch;
+   * after a role change the member's connections close, so they reconnect with the new role.
+   */
+  async memberChanged(projectId: string, memberId: string, roleChanged: boolean): Promise<void> {
+    const pending = this.rooms.get(projectId);
+    if (!pending) return;
+    const room = await pending;
+    if (roleChanged) room.closeMember(memberId, YJS_CLOSE.role_changed.code, YJS_CLOSE.role_changed.reason);
+    room.announce({ membersChanged: true });
+  }
+
   /** Drops a revoked member's live Yjs connections in a project whose room is loaded. */
   async disconnectMember(projectId: string, memberId: string): Promise<void> {
     const room = this.rooms.get(projectId);
     if (room) (await room).closeMember(memberId);
   }
 
+  /** Closes all connections and writes every room's state (graceful shutdown). */
   async close(): Promise<void> {
     clearInterval(this.pingTimer);
     for (const timer of this.idleTimers.values()) clearTimeout(timer);

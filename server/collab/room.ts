@@ -5,7 +5,8 @@ import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import type { WebSocket } from 'ws';
 import { seedSpecDoc } from '../protocol/spec-doc';
-import type { Repository } from '../db/repository';
+import { YJS_CLOSE, type RoomAwareness } from '../protocol/messages';
+import type { Repository, Role } from '../db/repository';
 import type { Logger } from '../log';
 
 /** y-websocket message types (first varUint of every frame). */
@@ -16,7 +17,13 @@ const MESSAGE_QUERY_AWARENESS = 3;
 /** Compact the update log into one state after this many appended updates. */
 const COMPACT_EVERY = 500;
 
-interface Connection {
+/** Who is on a connection: their role, and whether it asked to watch only (the projector). */
+export interface ConnectionAccess {
+  role: Role;
+  watch: boolean;
+}
+
+interface Connection extends ConnectionAccess {
   ws: WebSocket;
   memberId: string;
   /** Awareness client ids this connection announced, removed when it closes. */
@@ -39,14 +46,17 @@ export class CollabRoom {
   private pending: { update: Uint8Array; origin: unknown; done: (error?: unknown) => void }[] = [];
   /** The write loop, while one runs. */
   private writing: Promise<void> | null = null;
+  /** What the room announces as the server's awareness state (see roomAwarenessSchema). */
+  private meta: RoomAwareness = { specLocked: false, membersRev: 0 };
 
   private constructor(
     readonly projectId: string,
     private readonly repo: Repository,
     private readonly log: Logger,
   ) {
-    // The server holds no awareness state of its own.
-    this.awareness.setLocalState(null);
+    // The server's own awareness state is the room's settings (spec lock, members revision);
+    // Awareness renews it every 15 s, so clients never time it out.
+    this.awareness.setLocalState({ room: this.meta });
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       const encoder = encoding.createEncoder();
       encoding.writeVarUint(encoder, MESSAGE_SYNC);
@@ -89,9 +99,23 @@ export class CollabRoom {
     return this.conns.size;
   }
 
+  /** Whether the spec is locked (only the owner may edit) and the members revision, as announced. */
+  get settings(): RoomAwareness {
+    return this.meta;
+  }
+
+  /** Changes the room's settings and announces them to every client (awareness). */
+  announce(patch: { specLocked?: boolean; membersChanged?: boolean }): void {
+    this.meta = {
+      specLocked: patch.specLocked ?? this.meta.specLocked,
+      membersRev: this.meta.membersRev + (patch.membersChanged ? 1 : 0),
+    };
+    this.awareness.setLocalState({ room: this.meta });
+  }
+
   /** Starts serving a websocket that has already been authenticated for this project. */
-  addConnection(ws: WebSocket, memberId: string): void {
-    const conn: Connection = { ws, memberId, clientIds: new Set() };
+  addConnection(ws: WebSocket, memberId: string, access: ConnectionAccess = { role: 'member', watch: false }): void {
+    const conn: Connection = { ws, memberId, role: access.role, watch: access.watch, clientIds: new Set() };
     this.conns.set(ws, conn);
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -168,6 +192,15 @@ export class CollabRoom {
       const update = decoding.readVarUint8Array(decoder);
       // Validate before persisting: a malformed update must never reach the log.
       Y.decodeUpdate(update);
+      const refusal = this.refusal(conn);
+      if (refusal) {
+        // A read-only client still answers sync step 1 with what it has: nothing new is fine.
+        if (Y.snapshotContainsUpdate(Y.snapshot(this.doc), update)) return;
+        this.log.info({ projectId: this.projectId, memberId: conn.memberId, role: conn.role, reason: refusal.reason }, 'Yjs edit refused');
+        conn.ws.close(refusal.code, refusal.reason);
+        this.removeConnection(conn);
+        return;
+      }
       // Not awaited: the next frames may join this update's group commit (order is kept).
       this.persistAndApply(update, conn.ws).catch((error: unknown) => {
         this.log.error({ err: error, projectId: this.projectId }, 'could not store a Yjs update; closing the connection so the client resends it');
@@ -211,6 +244,13 @@ export class CollabRoom {
     this.writing = null;
   }
 
+  /** Why this connection may not change the document, or null when it may. */
+  private refusal(conn: Connection): { code: number; reason: string } | null {
+    if (conn.watch || conn.role === 'viewer') return YJS_CLOSE.read_only;
+    if (this.meta.specLocked && conn.role !== 'owner') return YJS_CLOSE.spec_locked;
+    return null;
+  }
+
   private async compact(): Promise<void> {
     if (this.sinceCompact === 0) return;
     await this.repo.compactDoc(this.projectId, Y.encodeStateAsUpdate(this.doc), this.lastSeq);
@@ -241,7 +281,7 @@ export class CollabRoom {
   }
 
   /** Closes a member's connections (their access was revoked). */
-  closeMember(memberId: string, code = 4003, reason = 'access revoked'): void {
+  closeMember(memberId: string, code: number = YJS_CLOSE.revoked.code, reason: string = YJS_CLOSE.revoked.reason): void {
     for (const conn of this.conns.values()) if (conn.memberId === memberId) conn.ws.close(code, reason);
   }
 
