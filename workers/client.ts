@@ -13,6 +13,8 @@ import {
   type SocketAuth,
 } from '../server/protocol';
 
+import { privatizeUpdate } from './ml/dp';
+
 // Type-only: the protocol client never loads TensorFlow.js itself; `train` is injected.
 import type { TrainResult, TrainTask } from './ml/train';
 export type { TrainResult, TrainTask };
@@ -183,16 +185,19 @@ export class TrainingClient {
       });
       this.emit('trained', { runId: message.runId, round: message.round, result });
       if (result.samples < 1 || !this.socket.connected) return;
+      // Differential privacy: the update is clipped and noised here, before it leaves this device
+      // (workers/ml/dp.ts); training loss and accuracy are not privatised, so they stay home.
+      const dp = message.spec.privacy.differentialPrivacy === 'on';
       this.send({
         type: 'update',
         runId: message.runId,
         round: message.round,
         samples: result.samples,
         computeMs: result.computeMs,
-        trainLoss: result.trainLoss,
-        ...(typeof result.trainAccuracy === 'number' ? { trainAccuracy: result.trainAccuracy } : {}),
+        trainLoss: dp ? null : result.trainLoss,
+        ...(!dp && typeof result.trainAccuracy === 'number' ? { trainAccuracy: result.trainAccuracy } : {}),
         encoding: message.encoding,
-        delta: encodeVector(result.delta, message.manifest, message.encoding),
+        delta: encodeVector(dp ? privatizeUpdate(result.delta, message.spec.privacy) : result.delta, message.manifest, message.encoding),
       });
     } catch (error) {
       this.emit('error', { type: 'error', code: 'internal', message: `Local training failed: ${String(error)}` });

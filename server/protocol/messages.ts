@@ -80,6 +80,22 @@ export const roundMetricsSchema = z.object({
 });
 export type RoundMetrics = z.infer<typeof roundMetricsSchema>;
 
+/** The privacy accountant's reading (server/protocol/privacy-accountant.ts), updated every round. */
+export const privacyStatusSchema = z.object({
+  /** ε spent for the spec's δ by the rounds counted so far, with sampling amplification at each round's rate q. */
+  epsilon: z.number().min(0),
+  /** ε without sampling amplification (q = 1): for a participant in every round, or when who took part is known. */
+  epsilonUnsampled: z.number().min(0),
+  delta: z.number(),
+  /** Rounds counted (each saved round of a DP run). */
+  rounds: z.number().int().min(0),
+  /** q of the last counted round: participants / available clients. */
+  sampleRate: z.number().min(0).max(1).nullable(),
+  noiseMultiplier: z.number(),
+  clipNorm: z.number(),
+});
+export type PrivacyStatus = z.infer<typeof privacyStatusSchema>;
+
 export const runStateSchema = z.object({
   runId: z.string(),
   status: z.enum(RUN_STATUSES),
@@ -96,6 +112,8 @@ export const runStateSchema = z.object({
   history: z.array(roundMetricsSchema),
   /** The spec the run trains with: frozen at Train, plus live fields edited since (next round on). */
   spec: modelSpecSchema,
+  /** Privacy spent so far when the run trains with differential privacy; null without it. */
+  privacy: privacyStatusSchema.nullable().default(null),
 });
 export type RunState = z.infer<typeof runStateSchema>;
 

@@ -226,6 +226,17 @@ export class PrivacyAccountant {
     return epsilonFromRdp(this.rdp, delta, { orders: this.orders, conversion }).epsilon;
   }
 
+  /**
+   * ε for this δ as if every counted round had q = 1: what a participant who took part in every
+   * round has spent against anyone who knows who took part (the server does).
+   */
+  epsilonUnsampled(delta: number, conversion: EpsilonConversion = 'improved'): number {
+    if (this.entries.length === 0) return 0;
+    const rdp = this.orders.map(() => 0);
+    for (const e of this.entries) rdpVector(1, e.noiseMultiplier, e.rounds, this.orders).forEach((value, k) => (rdp[k] = rdp[k]! + value));
+    return epsilonFromRdp(rdp, delta, { orders: this.orders, conversion }).epsilon;
+  }
+
   /** The ledger to store with a checkpoint (a copy). */
   ledger(): PrivacyLedger {
     return { entries: this.entries.map((e) => ({ ...e })) };

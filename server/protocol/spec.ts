@@ -174,9 +174,12 @@ export const DEFAULT_SAMPLING: SamplingSpec = { fraction: 1, minClients: 1, maxC
 
 export const SWITCH = ['off', 'on'] as const;
 /**
- * Privacy settings. Placeholders for now: differential privacy (client-side clipping and Gaussian
- * noise, with a privacy accountant) and secure aggregation arrive with the trust features; until
- * then the validator refuses to switch them on, so nobody believes they are protected when not.
+ * Privacy settings. Differential privacy: every client clips its round update to L2 norm
+ * `clipNorm` and adds Gaussian noise of std noiseMultiplier·clipNorm before sending it
+ * (workers/ml/dp.ts); the server checks the norms and counts the ε spent for `delta`
+ * (privacy-accountant.ts). The unit of privacy is one participant's contribution to a round.
+ * Secure aggregation is still a placeholder the validator refuses to switch on, so nobody
+ * believes they are protected when not.
  */
 export const privacySpecSchema = z.object({
   differentialPrivacy: z.enum(SWITCH),
@@ -237,8 +240,9 @@ function checkWhole(spec: z.infer<typeof specObjectSchema>, ctx: z.RefinementCtx
   if (spec.dataset.name === 'sign' && (spec.features.length !== 1 || spec.features[0] !== 'x1')) {
     ctx.addIssue({ code: 'custom', path: ['features'], message: 'The "is x > 0" task has a single input: use x₁ only' });
   }
-  for (const field of ['differentialPrivacy', 'secureAggregation'] as const) {
-    if (spec.privacy[field] === 'on') ctx.addIssue({ code: 'custom', path: ['privacy', field], message: 'Not available yet: it arrives with the trust features' });
+  if (spec.privacy.secureAggregation === 'on') ctx.addIssue({ code: 'custom', path: ['privacy', 'secureAggregation'], message: 'Not available yet: it arrives with the trust features' });
+  if (spec.privacy.differentialPrivacy === 'on' && spec.privacy.noiseMultiplier === 0) {
+    ctx.addIssue({ code: 'custom', path: ['privacy', 'noiseMultiplier'], message: 'Differential privacy needs noise: set a noise multiplier above 0' });
   }
   if (spec.dataset.name === 'mnist' && spec.dataset.samples > MNIST_DIGITS) {
     ctx.addIssue({ code: 'custom', path: ['dataset', 'samples'], message: `MNIST has ${MNIST_DIGITS.toLocaleString('en')} digits` });

@@ -23,6 +23,7 @@ import type { Logger } from '../log';
 import { ServerOptimizer } from './aggregation/server-optimizer';
 import { Coordinator, type Decision } from './coordinator';
 import { evaluateWeights } from './run-model';
+import { RunPrivacy } from './run-privacy';
 
 export interface TrainingClientInfo {
   clientId: string;
@@ -51,6 +52,8 @@ interface ActiveRun {
   bytesOut: number;
   /** Member and backend of each client the open round was assigned to (remembered after they leave). */
   assigned: Map<string, { memberId: string; backend: string }>;
+  /** Norm checks and the privacy accountant of a differentially private run; null without DP. */
+  privacy: RunPrivacy | null;
 }
 
 /** Where a run continues from: a new run's round 0, or a checkpoint after a restart. */
@@ -62,6 +65,8 @@ export interface RunStart {
   history: RoundMetrics[];
   optimizerState?: Uint8Array | null;
   samplerState?: number;
+  /** The privacy ledger stored with the checkpoint (loopState.privacy), unparsed. */
+  privacyLedger?: unknown;
   /** Status to come back in (a paused run stays paused after a restart). */
   status?: RunStatus;
 }
@@ -112,13 +117,14 @@ export class TrainingRoom {
         trimBeta: spec.strategy.trimBeta,
         clipNorm: spec.strategy.clipNorm > 0 ? spec.strategy.clipNorm : null,
       },
-      samplerState: input.samplerState ?? spec.dataset.seed,
+      samplerState: input.samplerState ?? RunPrivacy.samplerSeed(spec),
     });
     const optimizer = input.optimizerState
       ? ServerOptimizer.loadState(input.optimizerState)
       : new ServerOptimizer({ kind: spec.strategy.serverOptimizer, lr: spec.strategy.serverLearningRate }, size);
     const status = input.status ?? 'waiting';
-    this.run = { ...input, roundSpec: spec, coordinator, optimizer, roundStartedAt: new Date(), deadline: null, status, bytesIn: 0, bytesOut: 0, assigned: new Map() };
+    const privacy = RunPrivacy.forRun(spec, input.row.lastRound, input.privacyLedger);
+    this.run = { ...input, roundSpec: spec, coordinator, optimizer, roundStartedAt: new Date(), deadline: null, status, bytesIn: 0, bytesOut: 0, assigned: new Map(), privacy };
     for (const client of this.clients.values()) if (client.contribute) coordinator.handle({ type: 'client_available', clientId: client.clientId });
     if (status === 'paused') {
       // Pause before starting, so no round is sampled (the sampler state stays as saved).
@@ -234,6 +240,8 @@ export class TrainingRoom {
     const decoded = decodeVector(message.delta, run.manifest, encoding);
     if (!decoded.ok) return refuse(decoded.reason);
     const delta = decoded.values;
+    const implausible = run.privacy?.checkUpdate(delta, encoding);
+    if (implausible) return refuse(implausible);
     void this.execute(
       run.coordinator.handle({
         type: 'update',
@@ -271,6 +279,7 @@ export class TrainingRoom {
       waitingReason: snap.waitingReason,
       history: run.history,
       spec: run.spec,
+      privacy: run.privacy?.status() ?? null,
     };
   }
 
@@ -353,6 +362,7 @@ export class TrainingRoom {
     const deadlineMs = this.deps.roundDeadlineMs ?? run.roundSpec.roundDeadlineSec * 1000;
     run.bytesOut = weights.byteLength * participants.length;
     run.assigned = new Map(participants.map((id) => [id, this.whoIs(id)]));
+    run.privacy?.roundStarted(participants.length, [...this.clients.values()].filter((c) => c.contribute).length);
     participants.forEach((clientId, part) => {
       this.clients.get(clientId)?.socket.emit(MESSAGE_EVENT, {
         type: 'assign',
@@ -388,6 +398,8 @@ export class TrainingRoom {
     const finishedAt = new Date();
     const durationMs = finishedAt.getTime() - run.roundStartedAt.getTime();
     const metrics: RoundMetrics = { round: decision.round, loss, accuracy, trainLoss, trainAccuracy, participants: decision.contributions.length, samples: decision.samples, durationMs };
+    // A DP run counts the round's privacy cost before its checkpoint, which stores the ledger.
+    const privacyLedger = run.privacy?.countRound();
     await this.deps.repo.saveRound(
       {
         runId: run.row.id,
@@ -414,7 +426,7 @@ export class TrainingRoom {
         manifest: JSON.stringify(run.manifest),
         metrics: JSON.stringify(metrics),
         optimizerState: run.optimizer.config.kind === 'plain' ? null : run.optimizer.saveState(),
-        loopState: JSON.stringify({ samplerState: run.coordinator.samplerState }),
+        loopState: JSON.stringify({ samplerState: run.coordinator.samplerState, privacy: privacyLedger }),
         createdAt: new Date(),
       },
       // Every client's fate in the round (accepted, late, rejected, dropped), attributed by member.

@@ -138,7 +138,7 @@ function fieldValue(rng: Rng, field: FieldLimits): string | number {
   return Math.min(field.max, Number((field.min + int(rng, 0, steps) * field.step).toPrecision(12)));
 }
 
-/** Privacy switches are placeholders the validator refuses to turn on (see spec.ts): they stay off. */
+/** Privacy switches stay off: secure aggregation is refused (see spec.ts), and DP with a drawn noise multiplier of 0 would be too. */
 const OFF_ONLY: readonly ScalarField[] = ['privacy.differentialPrivacy', 'privacy.secureAggregation'];
 
 function scalarValue(rng: Rng, path: ScalarField): string | number {
