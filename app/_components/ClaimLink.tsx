@@ -3,15 +3,14 @@
 import Link from 'next/link';
 import { useEffect, useRef, useState } from 'react';
 import { useRouter } from 'next/navigation';
-import { api, errorMessage } from '@/app/_lib/api';
+import { useTranslations } from 'use-intl';
+import { LanguageSwitcher } from '@/app/_i18n/LanguageSwitcher';
+import { api } from '@/app/_lib/api';
+import { useErrorText } from '@/app/_lib/error-text';
+import { parseClaimFragment } from '@/app/_lib/owner-link';
 import { cx, ui } from './ui';
 
-const T = {
-  working: 'Signing you in…',
-  bad: 'This link is incomplete. Copy the whole owner link, including the part after “#”.',
-  failed: 'This link did not work:',
-  home: 'Back to the start page',
-};
+type Failure = { kind: 'incomplete' } | { kind: 'refused'; error: unknown };
 
 /**
  * Reads `<slug>.<token>` from the URL fragment (never sent to any server), trades the token for
@@ -19,43 +18,50 @@ const T = {
  */
 export function ClaimLink() {
   const router = useRouter();
-  const [error, setError] = useState<string | null>(null);
+  const t = useTranslations('projects.claim');
+  const common = useTranslations('common');
+  const errorText = useErrorText();
+  // The failure itself, not its text: switching the language re-renders it in the new one.
+  const [failure, setFailure] = useState<Failure | null>(null);
   const started = useRef(false);
 
   useEffect(() => {
     // Once only: the fragment is wiped below, and dev mode runs effects twice.
     if (started.current) return;
     started.current = true;
-    const fragment = decodeURIComponent(window.location.hash.slice(1));
-    const dot = fragment.indexOf('.');
-    const slug = dot > 0 ? fragment.slice(0, dot) : '';
-    const token = dot > 0 ? fragment.slice(dot + 1) : '';
+    const claim = parseClaimFragment(window.location.hash);
     window.history.replaceState(null, '', window.location.pathname);
-    if (!slug || !token) {
-      setError(T.bad);
+    if (!claim) {
+      setFailure({ kind: 'incomplete' });
       return;
     }
-    api.session(slug, token).then(
+    api.session(claim.slug, claim.token).then(
       (res) => router.replace(`/p/${encodeURIComponent(res.slug)}`),
-      (e: unknown) => setError(`${T.failed} ${errorMessage(e)}`),
+      (error: unknown) => setFailure({ kind: 'refused', error }),
     );
   }, [router]);
 
   return (
     <main className="mx-auto flex min-h-dvh max-w-md flex-col justify-center px-4 py-10">
+      <div className="mb-6 flex items-center justify-between gap-3">
+        <Link href="/" className="text-sm font-bold tracking-widest text-brand-600 uppercase">
+          {common('brand')}
+        </Link>
+        <LanguageSwitcher />
+      </div>
       <section className={ui.card}>
-        {error ? (
+        {failure ? (
           <>
-            <p className={ui.error} role="alert">
-              {error}
+            <p className={ui.error} role="alert" data-testid="claim-error">
+              {failure.kind === 'incomplete' ? t('bad') : t('failed', { reason: errorText(failure.error) })}
             </p>
             <Link href="/" className={cx(ui.button, ui.secondary, 'mt-4')}>
-              {T.home}
+              {t('home')}
             </Link>
           </>
         ) : (
           <p role="status" className="text-slate-600">
-            {T.working}
+            {t('working')}
           </p>
         )}
       </section>

@@ -1,14 +1,8 @@
+'use client';
+
+import { useTranslations } from 'use-intl';
 import type { CollabStatus } from '@/app/_lib/useCollab';
 import { cx } from './ui';
-
-const T = {
-  doc: 'Editing',
-  training: 'Training',
-  connected: 'live',
-  connecting: 'connecting…',
-  disconnected: 'offline',
-  syncing: 'syncing…',
-};
 
 function Pill({ label, state, title, testId }: { label: string; state: 'ok' | 'busy' | 'down'; title: string; testId: string }) {
   return (
@@ -30,12 +24,13 @@ function Pill({ label, state, title, testId }: { label: string; state: 'ok' | 'b
 
 /** Two small pills: the shared document's websocket and the training socket. */
 export function ConnectionStatus({ collab, synced, training, trainingReason }: { collab: CollabStatus; synced: boolean; training: boolean; trainingReason: string | null }) {
+  const t = useTranslations('common.connection');
   const docState = collab === 'connected' ? (synced ? 'ok' : 'busy') : collab === 'connecting' ? 'busy' : 'down';
-  const docText = collab === 'connected' ? (synced ? T.connected : T.syncing) : T[collab];
+  const docText = collab === 'connected' ? (synced ? t('connected') : t('syncing')) : t(collab);
   return (
-    <div className="flex flex-wrap gap-2" role="status" aria-label="Connection status">
-      <Pill testId="collab-status" label={T.doc} state={docState} title={docText} />
-      <Pill testId="training-status" label={T.training} state={training ? 'ok' : trainingReason ? 'down' : 'busy'} title={training ? T.connected : trainingReason ? T.disconnected : T.connecting} />
+    <div className="flex flex-wrap gap-2" role="status" aria-label={t('label')}>
+      <Pill testId="collab-status" label={t('doc')} state={docState} title={docText} />
+      <Pill testId="training-status" label={t('training')} state={training ? 'ok' : trainingReason ? 'down' : 'busy'} title={training ? t('connected') : trainingReason ? t('disconnected') : t('connecting')} />
     </div>
   );
 }

@@ -1,9 +1,8 @@
 'use client';
 
 import { useEffect, useState } from 'react';
+import { useTranslations } from 'use-intl';
 import { cx, ui } from './ui';
-
-const T = { copied: 'Copied', failed: 'Copy failed' };
 
 async function copyText(text: string): Promise<void> {
   if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
@@ -22,6 +21,7 @@ async function copyText(text: string): Promise<void> {
 
 /** Copies a text and says so for a moment. */
 export function CopyButton({ text, label, testId, className }: { text: string; label: string; testId?: string; className?: string }) {
+  const t = useTranslations('common');
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   useEffect(() => {
     if (state === 'idle') return;
@@ -35,7 +35,7 @@ export function CopyButton({ text, label, testId, className }: { text: string; l
       className={cx(ui.button, ui.secondary, 'px-3 py-1.5 text-sm', className)}
       onClick={() => copyText(text).then(() => setState('copied'), () => setState('failed'))}
     >
-      <span aria-live="polite">{state === 'copied' ? `✓ ${T.copied}` : state === 'failed' ? T.failed : label}</span>
+      <span aria-live="polite">{state === 'copied' ? `✓ ${t('copied')}` : state === 'failed' ? t('copyFailed') : label}</span>
     </button>
   );
 }

@@ -2,26 +2,26 @@
 
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useRouter } from 'next/navigation';
-import { TEMPLATES, TEMPLATE_NAMES, type TemplateName } from '@/server/protocol/templates';
-import { api, errorMessage, rememberName, rememberedName } from '@/app/_lib/api';
+import { useTranslations } from 'use-intl';
+import { TEMPLATE_NAMES, type TemplateName } from '@/server/protocol/templates';
+import { ApiError, api, rememberName, rememberedName } from '@/app/_lib/api';
+import { useErrorText } from '@/app/_lib/error-text';
+import { stashFreshOwnerToken } from '@/app/_lib/owner-link';
 import { cx, ui } from './ui';
 
-const T = {
-  project: 'Project name',
-  projectPlaceholder: 'e.g. Spiral challenge',
-  name: 'Your display name',
-  namePlaceholder: 'e.g. Ada',
-  submit: 'Create project',
-  pending: 'Creating…',
-  missingProject: 'Give the project a name.',
-  missingName: 'Enter a display name so others know who you are.',
-  template: 'Start from',
-};
+/** The request field a bad_request answer is about (the server's zod issues), if any. */
+function badField(err: unknown): 'project' | 'name' | null {
+  if (!(err instanceof ApiError) || err.code !== 'bad_request' || !Array.isArray(err.details)) return null;
+  const first = (err.details[0] as { path?: unknown[] } | undefined)?.path?.[0];
+  return first === 'name' ? 'project' : first === 'ownerName' ? 'name' : null;
+}
 
-/** Creates a project (this browser becomes its owner) and opens it. */
+/** Creates a project (this browser becomes its owner) and opens it; its owner link is shown there once. */
 export function CreateProjectForm() {
   const id = useId();
   const router = useRouter();
+  const t = useTranslations('projects');
+  const errorText = useErrorText();
   const [project, setProject] = useState('');
   const [name, setName] = useState('');
   const [template, setTemplate] = useState<TemplateName>('spiral');
@@ -33,17 +33,17 @@ export function CreateProjectForm() {
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (pending) return;
-    if (!project.trim()) return setError({ field: 'project', message: T.missingProject });
-    if (!name.trim()) return setError({ field: 'name', message: T.missingName });
+    if (!project.trim()) return setError({ field: 'project', message: t('create.missingProject') });
+    if (!name.trim()) return setError({ field: 'name', message: t('create.missingName') });
     setPending(true);
     setError(null);
     try {
       const created = await api.createProject(project.trim(), name.trim(), template);
       rememberName(name);
+      stashFreshOwnerToken(created.slug, created.ownerToken);
       router.push(`/p/${encodeURIComponent(created.slug)}`);
     } catch (err) {
-      const message = errorMessage(err);
-      setError({ field: message.startsWith('name') ? 'project' : message.startsWith('ownerName') ? 'name' : null, message });
+      setError({ field: badField(err), message: errorText(err) });
       setPending(false);
     }
   }
@@ -53,14 +53,14 @@ export function CreateProjectForm() {
     <form onSubmit={submit} noValidate className="space-y-4" aria-busy={pending}>
       <div className="space-y-1.5">
         <label htmlFor={`${id}-project`} className={ui.label}>
-          {T.project}
+          {t('create.project')}
         </label>
         <input
           id={`${id}-project`}
           name="projectName"
           value={project}
           onChange={(e) => setProject(e.target.value)}
-          placeholder={T.projectPlaceholder}
+          placeholder={t('create.projectPlaceholder')}
           autoComplete="off"
           maxLength={80}
           aria-invalid={error?.field === 'project' || undefined}
@@ -70,14 +70,14 @@ export function CreateProjectForm() {
       </div>
       <div className="space-y-1.5">
         <label htmlFor={`${id}-name`} className={ui.label}>
-          {T.name}
+          {t('create.name')}
         </label>
         <input
           id={`${id}-name`}
           name="displayName"
           value={name}
           onChange={(e) => setName(e.target.value)}
-          placeholder={T.namePlaceholder}
+          placeholder={t('create.namePlaceholder')}
           autoComplete="nickname"
           maxLength={40}
           aria-invalid={error?.field === 'name' || undefined}
@@ -86,7 +86,7 @@ export function CreateProjectForm() {
         />
       </div>
       <fieldset className="space-y-1.5">
-        <legend className={ui.label}>{T.template}</legend>
+        <legend className={ui.label}>{t('create.template')}</legend>
         <div className="grid gap-2 sm:grid-cols-2">
           {TEMPLATE_NAMES.map((key) => (
             <label
@@ -98,8 +98,8 @@ export function CreateProjectForm() {
             >
               <input type="radio" name="template" value={key} checked={template === key} onChange={() => setTemplate(key)} className="mt-1 accent-brand-600" data-testid={`template-${key}`} />
               <span>
-                <span className="block font-semibold text-slate-900">{TEMPLATES[key].title}</span>
-                <span className="block text-slate-600">{TEMPLATES[key].description}</span>
+                <span className="block font-semibold text-slate-900">{t(`templates.${key}.title`)}</span>
+                <span className="block text-slate-600">{t(`templates.${key}.description`)}</span>
               </span>
             </label>
           ))}
@@ -111,7 +111,7 @@ export function CreateProjectForm() {
         </p>
       )}
       <button type="submit" disabled={pending} className={cx(ui.button, ui.primary, 'w-full')}>
-        {pending ? T.pending : T.submit}
+        {pending ? t('create.pending') : t('create.submit')}
       </button>
     </form>
   );

@@ -1,15 +1,14 @@
 'use client';
 
 import type * as Y from 'yjs';
+import { useTranslations } from 'use-intl';
 import { FEATURES, type Feature } from '@/server/protocol/spec';
 import { setFeature } from '@/server/protocol/spec-doc';
 import { EditorTags, Problems, presenceRing, type FieldContext } from './fields';
 import { cx } from './ui';
 
-const T = {
-  title: 'Input features',
-  labels: { x1: 'x₁', x2: 'x₂', x1sq: 'x₁²', x2sq: 'x₂²', x1x2: 'x₁·x₂', sin1: 'sin(x₁)', sin2: 'sin(x₂)' } satisfies Record<Feature, string>,
-};
+/** Formulas, the same in every language. */
+const FORMULAS = { x1: 'x₁', x2: 'x₂', x1sq: 'x₁²', x2sq: 'x₂²', x1x2: 'x₁·x₂', sin1: 'sin(x₁)', sin2: 'sin(x₂)' } satisfies Record<Feature, string>;
 
 interface Props {
   doc: Y.Doc;
@@ -19,10 +18,11 @@ interface Props {
 
 /** Checkboxes for the input features computed from each 2-D point. */
 export function FeaturesEditor({ doc, features, ctx }: Props) {
+  const t = useTranslations('spec.fields');
   const group = ctx('features');
   return (
     <fieldset aria-describedby={group.problems.length ? 'features-problems' : undefined}>
-      <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.title}</legend>
+      <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{t('features')}</legend>
       <div className="flex flex-wrap gap-2">
         {FEATURES.map((f) => {
           const path = `features.${f}`;
@@ -47,7 +47,7 @@ export function FeaturesEditor({ doc, features, ctx }: Props) {
                 onBlur={() => c.setEditing(null)}
                 className="h-4 w-4 accent-brand-600 focus:outline-none"
               />
-              <span className="font-mono text-base font-semibold">{T.labels[f]}</span>
+              <span className="font-mono text-base font-semibold">{FORMULAS[f]}</span>
               {c.editors.length > 0 && (
                 <span className="absolute -top-3 right-1">
                   <EditorTags editors={c.editors} />

@@ -3,6 +3,7 @@
 import { Fragment, useCallback, useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import * as Y from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
+import { useTranslations } from 'use-intl';
 import { NOTES_TEXT } from '@/server/protocol/spec-doc';
 import { mapIndex, textChange, type Delta } from '@/app/_lib/notes-text';
 import { isPresenceState } from '@/app/_lib/presence';
@@ -13,13 +14,6 @@ import { cx } from './ui';
 export const MAX_NOTES = 20_000;
 /** Awareness field holding this browser's caret and selection in the notes (null when not in the notes). */
 export const NOTES_CURSOR_FIELD = 'notesCursor';
-
-const T = {
-  label: 'Project notes',
-  placeholder: 'Shared notes: ideas to try, who runs what, results worth keeping…',
-  count: (n: number) => `${n.toLocaleString('en')} / ${MAX_NOTES.toLocaleString('en')} characters`,
-  full: 'The notes are full: remove something to write more.',
-};
 
 /** A caret or selection as relative positions (Y.relativePositionToJSON), so it survives concurrent edits. */
 export interface NotesCursor {
@@ -76,6 +70,7 @@ interface Props {
  * transparent mirror of its text that wraps exactly like it.
  */
 export function NotesEditor({ doc, awareness, ctx }: Props) {
+  const t = useTranslations('spec.notes');
   const id = useId();
   const ytext = useMemo(() => doc.getText(NOTES_TEXT), [doc]);
   const area = useRef<HTMLTextAreaElement>(null);
@@ -238,7 +233,7 @@ export function NotesEditor({ doc, awareness, ctx }: Props) {
     <div>
       <div className="mb-1 flex min-h-6 items-center justify-between gap-2">
         <label htmlFor={id} className="block text-sm font-medium text-slate-700">
-          {T.label}
+          {t('label')}
         </label>
         <EditorTags editors={ctx.editors} />
       </div>
@@ -253,7 +248,7 @@ export function NotesEditor({ doc, awareness, ctx }: Props) {
           rows={5}
           maxLength={MAX_NOTES}
           spellCheck
-          placeholder={T.placeholder}
+          placeholder={t('placeholder')}
           aria-describedby={counterId}
           className={cx(
             'block max-h-[26rem] min-h-32 w-full resize-y rounded-lg border border-slate-300 bg-white px-3 py-2 text-base leading-6 text-slate-900 shadow-xs field-sizing-content placeholder:text-slate-400',
@@ -290,8 +285,8 @@ export function NotesEditor({ doc, awareness, ctx }: Props) {
         className={cx('mt-1 text-right text-sm tabular-nums', length >= MAX_NOTES ? 'font-medium text-rose-700' : length >= MAX_NOTES * 0.9 ? 'text-amber-700' : 'text-slate-500')}
         data-testid="notes-count"
       >
-        {length >= MAX_NOTES ? `${T.full} ` : ''}
-        {T.count(length)}
+        {length >= MAX_NOTES ? `${t('full')} ` : ''}
+        {t('count', { count: length, max: MAX_NOTES })}
       </p>
     </div>
   );

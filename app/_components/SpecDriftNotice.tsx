@@ -1,37 +1,23 @@
 'use client';
 
 import { useState } from 'react';
-import { specDiff, type ModelSpec, type ScalarField, type SpecChange } from '@/server/protocol';
-import { api, errorMessage } from '@/app/_lib/api';
-import { FIELD_LABELS, OPTION_LABELS } from './spec-labels';
+import { useTranslations } from 'use-intl';
+import { specDiff, type ModelSpec, type SpecChange } from '@/server/protocol';
+import { api } from '@/app/_lib/api';
+import { useErrorText } from '@/app/_lib/error-text';
+import { useSpecLabels } from './spec-labels';
 import { cx, ui } from './ui';
 
-const T = {
-  title: 'The spec changed since this run started',
-  liveTitle: 'Applies from the next round',
-  liveHint: 'Learning rate, round deadline and client sampling can change while a run trains.',
-  frozenHint: 'The run keeps training with the spec it started with.',
-  restart: 'Restart with the new spec',
-  restarting: 'Restarting…',
-  memberHint: 'The owner can restart the run with the new spec.',
-  field: (path: string) => {
-    const layer = /^layers\.(\d+)$/.exec(path);
-    if (layer) return `Layer ${layer[1]}`;
-    if (path === 'features') return 'Input features';
-    return FIELD_LABELS[path as ScalarField] ?? path;
-  },
-  value: (value: string) => OPTION_LABELS[value] ?? value,
-};
-
 function ChangeList({ changes, testId }: { changes: SpecChange[]; testId: string }) {
+  const labels = useSpecLabels();
   return (
     <ul data-testid={testId} className="mt-1 space-y-0.5 text-sm">
       {changes.map((c) => (
         <li key={c.path} className="flex flex-wrap gap-x-2">
-          <span className="font-medium text-slate-800">{T.field(c.path)}</span>
-          <span className="text-slate-500 line-through decoration-slate-400">{T.value(c.before)}</span>
+          <span className="font-medium text-slate-800">{labels.change(c.path)}</span>
+          <span className="text-slate-500 line-through decoration-slate-400">{labels.option(c.before)}</span>
           <span aria-hidden="true">→</span>
-          <span className="font-semibold text-slate-900">{T.value(c.after)}</span>
+          <span className="font-semibold text-slate-900">{labels.option(c.after)}</span>
         </li>
       ))}
     </ul>
@@ -43,8 +29,10 @@ function ChangeList({ changes, testId }: { changes: SpecChange[]; testId: string
  * round; any other change says the run keeps its spec, with a one-click restart for the owner.
  */
 export function SpecDriftNotice({ slug, runSpec, current, isOwner, onRestarted }: { slug: string; runSpec: ModelSpec; current: ModelSpec | null; isOwner: boolean; onRestarted: () => void }) {
+  const t = useTranslations('spec.drift');
+  const errorText = useErrorText();
   const [pending, setPending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   if (!current) return null;
   const changes = specDiff(runSpec, current);
   const live = changes.filter((c) => c.live);
@@ -58,7 +46,7 @@ export function SpecDriftNotice({ slug, runSpec, current, isOwner, onRestarted }
       await api.train(slug, { restart: true });
       onRestarted();
     } catch (err) {
-      setError(errorMessage(err));
+      setError(err);
     } finally {
       setPending(false);
     }
@@ -68,27 +56,27 @@ export function SpecDriftNotice({ slug, runSpec, current, isOwner, onRestarted }
     <div className="mt-3 space-y-2" aria-live="polite">
       {frozen.length > 0 && (
         <div data-testid="spec-drift" className="rounded-lg border border-amber-300 bg-amber-50 px-3 py-2">
-          <p className="text-sm font-semibold text-amber-900">{T.title}</p>
-          <p className="text-sm text-amber-800">{T.frozenHint}</p>
+          <p className="text-sm font-semibold text-amber-900">{t('title')}</p>
+          <p className="text-sm text-amber-800">{t('frozenHint')}</p>
           <ChangeList changes={frozen} testId="spec-drift-changes" />
           {isOwner ? (
             <button type="button" data-testid="restart-button" className={cx(ui.button, ui.primary, 'mt-2')} disabled={pending} onClick={() => void restart()}>
-              {pending ? T.restarting : `↻ ${T.restart}`}
+              {pending ? t('restarting') : `↻ ${t('restart')}`}
             </button>
           ) : (
-            <p className={cx(ui.hint, 'mt-1')}>{T.memberHint}</p>
+            <p className={cx(ui.hint, 'mt-1')}>{t('memberHint')}</p>
           )}
-          {error && (
+          {error !== null && (
             <p role="alert" className={cx(ui.error, 'mt-1')}>
-              {error}
+              {errorText(error)}
             </p>
           )}
         </div>
       )}
       {live.length > 0 && (
         <div data-testid="spec-live" className="rounded-lg border border-sky-200 bg-sky-50 px-3 py-2">
-          <p className="text-sm font-semibold text-sky-900">{T.liveTitle}</p>
-          <p className="text-sm text-sky-800">{T.liveHint}</p>
+          <p className="text-sm font-semibold text-sky-900">{t('liveTitle')}</p>
+          <p className="text-sm text-sky-800">{t('liveHint')}</p>
           <ChangeList changes={live} testId="spec-live-changes" />
         </div>
       )}

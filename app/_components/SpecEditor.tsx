@@ -1,6 +1,7 @@
 'use client';
 
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
+import { useTranslations } from 'use-intl';
 import type * as Y from 'yjs';
 import { SCALAR_FIELDS, countParams, type ScalarField } from '@/server/protocol/spec';
 import { setScalar } from '@/server/protocol/spec-doc';
@@ -12,26 +13,9 @@ import { NumberField, SelectField, type FieldContext } from './fields';
 import { FeaturesEditor } from './FeaturesEditor';
 import { LayersEditor } from './LayersEditor';
 import { NotesEditor } from './NotesEditor';
-import { FIELD_LABELS, OPTION_LABELS } from './spec-labels';
+import { PrivacyFields } from './PrivacyFields';
+import { useSpecLabels } from './spec-labels';
 import { cx, ui } from './ui';
-
-const T = {
-  title: 'Model spec',
-  subtitle: 'Everyone in the project edits this together; changes appear for all instantly.',
-  loading: 'Loading the shared spec…',
-  data: 'Data',
-  network: 'Network',
-  training: 'Training',
-  federation: 'Federation',
-  notes: 'Notes',
-  undo: 'Undo your last change (Ctrl+Z)',
-  redo: 'Redo (Ctrl+Shift+Z)',
-  privacy: 'Privacy',
-  privacyHint: 'Training data never leaves a browser; only model updates do. Differential privacy and secure aggregation are coming and cannot be switched on yet.',
-  params: (n: number) => `${n.toLocaleString('en')} trainable parameters`,
-  problems: (n: number) => (n === 1 ? '1 problem to fix' : `${n} problems to fix`),
-  valid: 'Spec is valid',
-};
 
 const DATA_FIELDS: ScalarField[] = ['dataset.name', 'dataset.samples', 'dataset.noise', 'dataset.seed', 'dataset.trainRatio'];
 /** Shown only for the "is x > 0" task. */
@@ -43,8 +27,6 @@ const PARTITION_FIELDS: Record<string, ScalarField[]> = {
   classes: ['partition.kind', 'partition.classesPerClient'],
 };
 const TRAINING_FIELDS: ScalarField[] = ['loss', 'optimizer', 'learningRate', 'batchSize', 'localEpochs', 'localSteps', 'rounds', 'regularization.l1', 'regularization.l2'];
-/** Placeholders until the trust features: shown, validated, refused when switched on. */
-const PRIVACY_FIELDS: ScalarField[] = ['privacy.differentialPrivacy', 'privacy.clipNorm', 'privacy.noiseMultiplier', 'privacy.delta', 'privacy.secureAggregation'];
 const FEDERATION_FIELDS: ScalarField[] = [
   'strategy.algorithm',
   'strategy.aggregator',
@@ -66,6 +48,10 @@ interface Props {
   snap: SpecSnapshot | null;
   peers: Peer[];
   setEditing: (path: string | null) => void;
+  /** Viewers, and non-owners while the owner locked the spec: every control is disabled. */
+  readOnly?: boolean;
+  /** Shown above the fields (e.g. why the editor is read-only). */
+  notice?: ReactNode;
 }
 
 /** Which history step a key press asks for: Ctrl/Cmd+Z, Ctrl/Cmd+Shift+Z, Ctrl+Y. */
@@ -78,7 +64,9 @@ function historyKey(e: KeyboardEvent): 'undo' | 'redo' | null {
   return null;
 }
 
-export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
+export function SpecEditor({ doc, snap, peers, setEditing, readOnly = false, notice }: Props) {
+  const t = useTranslations('spec.editor');
+  const labels = useSpecLabels();
   const history = useUndo(doc);
   const section = useRef<HTMLElement>(null);
 
@@ -124,12 +112,12 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
     };
   }, [undo, redo]);
 
-  const ctx = (path: string): FieldContext => ({ editors: editorsOf(peers, path), problems: snap?.problems.get(path) ?? [], setEditing });
+  const ctx = (path: string): FieldContext => ({ editors: editorsOf(peers, path), problems: snap?.problems.get(path) ?? [], setEditing, disabled: readOnly });
 
   const field = (path: ScalarField) => {
     if (!snap) return null;
     const def = SCALAR_FIELDS[path];
-    const label = FIELD_LABELS[path];
+    const label = labels.field(path);
     if (def.kind === 'enum') {
       return (
         <SelectField
@@ -137,7 +125,7 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
           path={path}
           label={label}
           value={snap.scalars[path]}
-          options={def.options.map((o) => ({ value: o, label: OPTION_LABELS[o] ?? o }))}
+          options={def.options.map((o) => ({ value: o, label: labels.option(o) }))}
           onChange={(v) => setScalar(doc, path, v)}
           ctx={ctx(path)}
         />
@@ -163,15 +151,15 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
       <div className="flex items-start justify-between gap-3">
         <div className="min-w-0">
           <h2 id="spec-title" className={ui.cardTitle}>
-            {T.title}
+            {t('title')}
           </h2>
-          <p className={ui.hint}>{T.subtitle}</p>
+          <p className={ui.hint}>{t('subtitle')}</p>
         </div>
         <div className="flex shrink-0 gap-1.5">
-          <button type="button" className={ui.iconButton} aria-label={T.undo} title={T.undo} data-testid="undo-button" disabled={!history.canUndo} onClick={undo}>
+          <button type="button" className={ui.iconButton} aria-label={t('undo')} title={t('undo')} data-testid="undo-button" disabled={!history.canUndo} onClick={undo}>
             <HistoryIcon />
           </button>
-          <button type="button" className={ui.iconButton} aria-label={T.redo} title={T.redo} data-testid="redo-button" disabled={!history.canRedo} onClick={redo}>
+          <button type="button" className={ui.iconButton} aria-label={t('redo')} title={t('redo')} data-testid="redo-button" disabled={!history.canRedo} onClick={redo}>
             <HistoryIcon redo />
           </button>
         </div>
@@ -185,19 +173,21 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
               snap.spec ? 'bg-emerald-50 text-emerald-700' : 'bg-rose-50 text-rose-700',
             )}
           >
-            {snap.spec ? `${T.valid} · ${T.params(countParams(snap.spec))}` : T.problems(snap.problemCount)}
+            {snap.spec ? t('valid', { count: countParams(snap.spec) }) : t('problems', { count: snap.problemCount })}
           </span>
         </p>
       )}
 
+      {notice}
       {!snap?.seeded ? (
         <p className="mt-6 text-slate-500" role="status">
-          {T.loading}
+          {t('loading')}
         </p>
       ) : (
-        <div className="mt-4 space-y-6">
+        // A disabled fieldset disables every control inside (fields, layer buttons, notes) at once.
+        <fieldset disabled={readOnly} data-readonly={readOnly || undefined} className="mt-4 min-w-0 space-y-6">
           <fieldset className="min-w-0">
-            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.data}</legend>
+            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{t('data')}</legend>
             <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">
               {DATA_FIELDS.map(field)}
               {snap.scalars['dataset.name'] === 'sign' && SIGN_FIELDS.map(field)}
@@ -206,27 +196,23 @@ export function SpecEditor({ doc, snap, peers, setEditing }: Props) {
           </fieldset>
           {snap.scalars['dataset.name'] !== 'mnist' && <FeaturesEditor doc={doc} features={snap.features} ctx={ctx} />}
           <fieldset className="min-w-0">
-            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.network}</legend>
+            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{t('network')}</legend>
             <LayersEditor doc={doc} snap={snap} ctx={ctx} />
           </fieldset>
           <fieldset className="min-w-0">
-            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.training}</legend>
+            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{t('training')}</legend>
             <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{TRAINING_FIELDS.map(field)}</div>
           </fieldset>
           <fieldset className="min-w-0">
-            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.federation}</legend>
+            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{t('federation')}</legend>
             <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{FEDERATION_FIELDS.map(field)}</div>
           </fieldset>
+          <PrivacyFields snap={snap} field={field} />
           <fieldset className="min-w-0">
-            <legend className="mb-1 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.privacy}</legend>
-            <p className={cx(ui.hint, 'mb-3')}>{T.privacyHint}</p>
-            <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{PRIVACY_FIELDS.map(field)}</div>
-          </fieldset>
-          <fieldset className="min-w-0">
-            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{T.notes}</legend>
+            <legend className="mb-3 text-sm font-bold tracking-wide text-slate-500 uppercase">{t('notes')}</legend>
             <NotesEditor doc={doc} awareness={awarenessOf(doc)} ctx={ctx('notes')} />
           </fieldset>
-        </div>
+        </fieldset>
       )}
     </section>
   );

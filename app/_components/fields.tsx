@@ -1,6 +1,7 @@
 'use client';
 
 import { useId, useRef, useState, type CSSProperties, type KeyboardEvent, type ReactNode } from 'react';
+import { useFormatter, useTranslations } from 'use-intl';
 import type { Peer } from '@/app/_lib/presence';
 import { cx, ui } from './ui';
 
@@ -22,9 +23,11 @@ export function presenceRing(editors: Peer[]): CSSProperties | undefined {
 
 /** Small name tags of the people editing a field. */
 export function EditorTags({ editors }: { editors: Peer[] }) {
+  const t = useTranslations('spec.input');
+  const format = useFormatter();
   if (editors.length === 0) return null;
   return (
-    <span className="flex min-w-0 gap-1" aria-label={`Being edited by ${editors.map((e) => e.user.name).join(', ')}`}>
+    <span className="flex min-w-0 gap-1" aria-label={t('editedBy', { names: format.list(editors.map((e) => e.user.name), { type: 'conjunction' }) })}>
       {editors.slice(0, 2).map((e) => (
         <span
           key={e.clientId}
@@ -86,6 +89,7 @@ interface NumberProps {
  * blur or Enter whatever number was typed is written (the spec's validation then flags it).
  */
 export function NumberField({ path, label, value, kind, min, max, onCommit, ctx, unit }: NumberProps) {
+  const t = useTranslations('spec.input');
   const id = useId();
   const [draft, setDraft] = useState<string | null>(null);
   // Only a draft the user typed into is written on blur; an untouched one must not undo a
@@ -105,7 +109,7 @@ export function NumberField({ path, label, value, kind, min, max, onCommit, ctx,
   const parsed = draft === null ? null : parse(draft);
   const local =
     draft !== null && !valid(parsed)
-      ? `${kind === 'int' ? 'Whole number' : 'Number'} from ${min} to ${max}`
+      ? t(kind === 'int' ? 'wholeRange' : 'numberRange', { min: String(min), max: String(max) })
       : null;
   const problemId = `${id}-problems`;
   const invalid = ctx.problems.length > 0 || local !== null;

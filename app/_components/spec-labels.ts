@@ -1,56 +1,47 @@
-import type { ScalarField } from '@/server/protocol/spec';
+'use client';
 
-/** Display names of the spec's scalar fields, shared by the editor and the spec-change notice. */
-export const FIELD_LABELS = {
-  'dataset.name': 'Dataset',
-  'dataset.samples': 'Samples',
-  'dataset.noise': 'Noise',
-  'dataset.seed': 'Seed',
-  'dataset.trainRatio': 'Train ratio',
-  'dataset.points': 'Points',
-  'partition.kind': 'Data split across participants',
-  'partition.alpha': 'Dirichlet α (smaller = more skewed)',
-  'partition.classesPerClient': 'Classes per participant',
-  loss: 'Loss',
-  'regularization.l1': 'L1 regularisation',
-  'regularization.l2': 'L2 regularisation',
-  optimizer: 'Optimizer',
-  learningRate: 'Learning rate',
-  batchSize: 'Batch size',
-  localEpochs: 'Local epochs',
-  localSteps: 'Local steps (0 = use epochs)',
-  'privacy.differentialPrivacy': 'Differential privacy',
-  'privacy.clipNorm': 'DP clip norm',
-  'privacy.noiseMultiplier': 'DP noise multiplier',
-  'privacy.delta': 'DP δ',
-  'privacy.secureAggregation': 'Secure aggregation',
-  rounds: 'Rounds',
-  encoding: 'Wire encoding',
-  'strategy.algorithm': 'Algorithm',
-  'strategy.proximalMu': 'Proximal μ (FedProx)',
-  'strategy.aggregator': 'Aggregator',
-  'strategy.trimBeta': 'Trim β (trimmed mean)',
-  'strategy.clipNorm': 'Clip update norm (0 = off)',
-  'strategy.serverOptimizer': 'Server optimizer',
-  'strategy.serverLearningRate': 'Server learning rate',
-  'sampling.fraction': 'Clients per round (fraction)',
-  'sampling.minClients': 'Min clients',
-  'sampling.maxClients': 'Max clients',
-  roundDeadlineSec: 'Round deadline (s)',
-  minCompletion: 'Min completion',
-} satisfies Record<ScalarField, string>;
+import { useMemo } from 'react';
+import { useTranslations } from 'use-intl';
+import { SCALAR_FIELDS, type ScalarField } from '@/server/protocol/spec';
 
-/** Display names of enum options. */
-export const OPTION_LABELS: Record<string, string> = {
-  spiral: 'Spiral', circle: 'Circle', xor: 'XOR', gauss: 'Two Gaussians', sign: 'Is x > 0', integers: 'Integers −10…10', reals: 'Reals in [−10, 10]', off: 'Off', on: 'On', mnist: 'MNIST digits', iid: 'IID (even mix)', dirichlet: 'Non-IID: Dirichlet', classes: 'Non-IID: k classes each', crossentropy: 'Cross-entropy', mse: 'Mean squared error', sgd: 'SGD', adam: 'Adam', float32: 'float32 (exact)', float16: 'float16 (½ size)', int8: 'int8 (¼ size)',
-  fedavg: 'FedAvg',
-  fedsgd: 'FedSGD',
-  fedprox: 'FedProx',
-  mean: 'Weighted mean',
-  median: 'Median',
-  trimmed_mean: 'Trimmed mean',
-  plain: 'Plain',
-  momentum: 'Momentum (FedAvgM)',
-  yogi: 'FedYogi',
-  adagrad: 'FedAdagrad',
-  };
+/** The spec's "nothing here" value (an empty feature list, a layer that does not exist). */
+const NONE = '(none)';
+
+function isScalarField(path: string): path is ScalarField {
+  return Object.hasOwn(SCALAR_FIELDS, path);
+}
+
+export interface SpecLabels {
+  /** Display name of a scalar field (messages spec.fields.*, nested like the path). */
+  field(path: ScalarField): string;
+  /** Display name of a spec-change path: a scalar field, "features" or "layers.N". */
+  change(path: string): string;
+  /** Display name of an enum option, or the value itself (numbers, layer summaries). */
+  option(value: string): string;
+}
+
+/**
+ * Names of the spec's fields and options in the current language, shared by the editor and the
+ * spec-change notice.
+ */
+export function useSpecLabels(): SpecLabels {
+  const t = useTranslations('spec');
+  return useMemo(() => {
+    const field = (path: ScalarField) => t(`fields.${path}`);
+    return {
+      field,
+      change: (path) => {
+        const layer = /^layers\.(\d+)$/.exec(path);
+        if (layer) return t('fields.layer', { n: layer[1]! });
+        if (path === 'features') return t('fields.features');
+        return isScalarField(path) ? field(path) : path;
+      },
+      option: (value) => {
+        if (value === NONE) return t('drift.none');
+        // Values with dots (numbers) would read as nested keys: only plain words are options.
+        const key = `options.${value}` as Parameters<typeof t>[0];
+        return /^\w+$/.test(value) && t.has(key) ? t(key) : value;
+      },
+    };
+  }, [t]);
+}

@@ -3,7 +3,11 @@ import {
   contributionsResponse,
   createProjectResponse,
   joinResponse,
+  lockResponse,
+  membersResponse,
   ownerLinkResponse,
+  resetResponse,
+  updateMemberResponse,
   ticketResponse,
   trainResponse,
   importModelResponse,
@@ -99,9 +103,11 @@ const memberSchema = ticketResponse.shape.member;
 export type Member = z.infer<typeof memberSchema>;
 
 export const projectResponse = z.object({
-  project: z.object({ slug: z.string(), name: z.string(), joinCode: z.string().nullable() }),
+  project: z.object({ slug: z.string(), name: z.string(), joinCode: z.string().nullable(), specLocked: z.boolean().default(false) }),
   member: memberSchema,
   runs: z.array(runSummarySchema),
+  /** PUBLIC_URL, for join links; null: use the page's own origin. */
+  publicUrl: z.string().nullable().default(null),
 });
 export type ProjectInfo = z.infer<typeof projectResponse>;
 
@@ -142,8 +148,9 @@ export const api = {
     request('POST', '/api/projects', createProjectResponse, { name, ownerName: ownerName || undefined, template }).then(
       remember((r) => ({ slug: r.slug, name: name.trim(), role: 'owner' })),
     ),
-  join: (code: string, name: string) =>
-    request('POST', '/api/join', joinResponse, { code, name }).then(remember((r) => ({ slug: r.slug, role: r.role }))),
+  /** Joins with the code as a participant (member) or to watch only (viewer). */
+  join: (code: string, name: string, role: 'member' | 'viewer' = 'member') =>
+    request('POST', '/api/join', joinResponse, { code, name, role }).then(remember((r) => ({ slug: r.slug, role: r.role }))),
   ticket: (slug: string) =>
     request('POST', `/api/projects/${enc(slug)}/ticket`, ticketResponse, {}).then(remember((r) => ({ slug, role: r.member.role }))),
   project: (slug: string) =>
@@ -167,6 +174,17 @@ export const api = {
   run: (slug: string, runId: string) => request('GET', `/api/projects/${enc(slug)}/runs/${enc(runId)}`, runDetailResponse),
   /** Who did what in a run, and its throughput per round. */
   contributions: (slug: string, runId: string) => request('GET', `/api/projects/${enc(slug)}/runs/${enc(runId)}/contributions`, contributionsResponse),
+  /** Everyone in the project with their role; names the owner hid come back null to others. */
+  members: (slug: string) => request('GET', `/api/projects/${enc(slug)}/members`, membersResponse),
+  /** Owner only: rename a member, switch member ↔ viewer, or hide their name on the projector. */
+  updateMember: (slug: string, memberId: string, patch: { name?: string; role?: 'member' | 'viewer'; hidden?: boolean }) =>
+    request('POST', `/api/projects/${enc(slug)}/members/${enc(memberId)}`, updateMemberResponse, patch),
+  /** Owner only: removes a member (their token stops working, their connections close). */
+  revokeMember: (slug: string, memberId: string) => request('POST', `/api/projects/${enc(slug)}/members/${enc(memberId)}/revoke`, z.object({ memberId: z.string() }), {}),
+  /** Owner only: while locked only the owner edits the shared spec. */
+  lockSpec: (slug: string, locked: boolean) => request('POST', `/api/projects/${enc(slug)}/lock`, lockResponse, { locked }),
+  /** Owner only: stops the active run and clears the live charts; the next Train starts fresh. */
+  reset: (slug: string) => request('POST', `/api/projects/${enc(slug)}/reset`, resetResponse, {}),
   /** Owner controls for the active run. */
   controlRun: (slug: string, runId: string, action: 'pause' | 'resume' | 'stop') =>
     request('POST', `/api/projects/${enc(slug)}/runs/${enc(runId)}/${action}`, z.object({ runId: z.string(), action: z.string() }), {}),
