@@ -13,6 +13,7 @@ import { ClassHistogram } from './data/ClassHistogram';
 import { PrivateDataPanel } from './data/PrivateDataPanel';
 import { ExplainPanel } from './explain/ExplainPanel';
 import { OnlineList } from './OnlineList';
+import { PrivacyBudget } from './PrivacyBudget';
 import { ProjectHeader } from './ProjectHeader';
 import { RunsList } from './RunsList';
 import { SpecEditor } from './SpecEditor';
@@ -72,6 +73,7 @@ export function Workspace({ slug, ticket }: { slug: string; ticket: Ticket }) {
           )}
         </div>
         <div className="space-y-4 lg:col-start-2 lg:row-start-2">
+          <PrivacyBudget run={training.run} />
           <ExplainPanel slug={slug} training={training} runs={info?.runs ?? []} />
           <OnlineList peers={collab.peers} />
           <ComputePanel training={training} />

@@ -86,6 +86,8 @@ export const privacyStatusSchema = z.object({
   epsilon: z.number().min(0),
   /** ε without sampling amplification (q = 1): for a participant in every round, or when who took part is known. */
   epsilonUnsampled: z.number().min(0),
+  /** ε at the run's last round if the rounds left sample at the last round's rate (the spec's fraction before any). */
+  epsilonProjected: z.number().min(0),
   delta: z.number(),
   /** Rounds counted (each saved round of a DP run). */
   rounds: z.number().int().min(0),

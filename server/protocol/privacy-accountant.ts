@@ -226,6 +226,13 @@ export class PrivacyAccountant {
     return epsilonFromRdp(this.rdp, delta, { orders: this.orders, conversion }).epsilon;
   }
 
+  /** ε for this δ after `rounds` more rounds at rate q and multiplier σ (this accountant is left as it is). */
+  epsilonAfter(rounds: number, sampleRate: number, noiseMultiplier: number, delta: number): number {
+    if (rounds < 1) return this.epsilon(delta);
+    const more = rdpVector(sampleRate, noiseMultiplier, rounds, this.orders);
+    return epsilonFromRdp(this.rdp.map((value, k) => value + more[k]!), delta, { orders: this.orders }).epsilon;
+  }
+
   /**
    * ε for this δ as if every counted round had q = 1: what a participant who took part in every
    * round has spent against anyone who knows who took part (the server does).

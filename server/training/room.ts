@@ -123,7 +123,7 @@ export class TrainingRoom {
       ? ServerOptimizer.loadState(input.optimizerState)
       : new ServerOptimizer({ kind: spec.strategy.serverOptimizer, lr: spec.strategy.serverLearningRate }, size);
     const status = input.status ?? 'waiting';
-    const privacy = RunPrivacy.forRun(spec, input.row.lastRound, input.privacyLedger);
+    const privacy = RunPrivacy.forRun(spec, input.row, input.privacyLedger);
     this.run = { ...input, roundSpec: spec, coordinator, optimizer, roundStartedAt: new Date(), deadline: null, status, bytesIn: 0, bytesOut: 0, assigned: new Map(), privacy };
     for (const client of this.clients.values()) if (client.contribute) coordinator.handle({ type: 'client_available', clientId: client.clientId });
     if (status === 'paused') {

@@ -19,6 +19,9 @@ export class RunPrivacy {
   private constructor(
     readonly settings: PrivacySpec,
     ledger: PrivacyLedger,
+    private readonly totalRounds: number,
+    /** The spec's sampling fraction: the projection's rate before any round was counted. */
+    private readonly fraction: number,
   ) {
     this.accountant = new PrivacyAccountant(ledger);
     this.lastRate = ledger.entries[ledger.entries.length - 1]?.sampleRate ?? null;
@@ -30,14 +33,14 @@ export class RunPrivacy {
    * A DP checkpoint past round 0 without a ledger (none should exist) counts its rounds at q = 1,
    * the most a round can cost; a malformed ledger throws, so the run is not resumed at ε = 0.
    */
-  static forRun(spec: ModelSpec, lastRound: number, stored: unknown): RunPrivacy | null {
+  static forRun(spec: ModelSpec, run: { lastRound: number; totalRounds: number }, stored: unknown): RunPrivacy | null {
     if (spec.privacy.differentialPrivacy !== 'on') return null;
     const sigma = spec.privacy.noiseMultiplier;
     const ledger =
       stored === undefined || stored === null
-        ? { entries: lastRound > 0 ? [{ sampleRate: 1, noiseMultiplier: sigma, rounds: lastRound }] : [] }
+        ? { entries: run.lastRound > 0 ? [{ sampleRate: 1, noiseMultiplier: sigma, rounds: run.lastRound }] : [] }
         : privacyLedgerSchema.parse(stored);
-    return new RunPrivacy(spec.privacy, ledger);
+    return new RunPrivacy(spec.privacy, ledger, run.totalRounds, spec.sampling.fraction);
   }
 
   /** Sampler seed of a new run: secret when DP is on, since sampling only amplifies privacy while nobody can predict the sample. */
@@ -76,6 +79,7 @@ export class RunPrivacy {
     return {
       epsilon: this.accountant.epsilon(delta),
       epsilonUnsampled: this.accountant.epsilonUnsampled(delta),
+      epsilonProjected: this.accountant.epsilonAfter(this.totalRounds - this.accountant.rounds, this.lastRate ?? this.fraction, noiseMultiplier, delta),
       delta,
       rounds: this.accountant.rounds,
       sampleRate: this.lastRate,

@@ -120,6 +120,8 @@ describe('differential privacy through the real server', () => {
     assert.equal(state.privacy?.delta, PRIVACY.delta);
     assert.equal(state.privacy?.sampleRate, 2 / 3, '2 of 3 clients sampled: q = 2/3');
     assert.ok(state.privacy!.epsilonUnsampled > state.privacy!.epsilon, 'sampling amplifies privacy against those who do not know who took part');
+    const projected = epsilonAfter({ sampleRate: 2 / 3, rounds });
+    assert.ok(Math.abs(state.privacy!.epsilonProjected - projected) < 1e-9, `projected ε ${state.privacy!.epsilonProjected} vs ${projected}`);
     // Stop the clients mid-run; the open round is abandoned and the run waits for two clients.
     for (const p of before) p.close();
     await waitFor(() => watcher.state().run?.status === 'waiting', 20_000, 'the run to wait for clients');
@@ -155,6 +157,7 @@ describe('differential privacy through the real server', () => {
     const expected = epsilonAfter({ sampleRate: 2 / 3, rounds: k }, { sampleRate: 1, rounds: rounds - k });
     assert.ok(Math.abs(final.privacy!.epsilon - expected) < 1e-9, `final ε ${final.privacy!.epsilon} = ε of ${k} rounds at q = 2/3 and ${rounds - k} at q = 1: ${expected}`);
     assert.equal(final.privacy!.sampleRate, 1);
+    assert.ok(Math.abs(final.privacy!.epsilonProjected - final.privacy!.epsilon) < 1e-9, 'no rounds left: the projection is what was spent');
     assert.ok(Math.abs(final.privacy!.epsilonUnsampled - epsilonAfter({ sampleRate: 1, rounds })) < 1e-9);
 
     // Every round's ε was seen live (the state is broadcast each round) and it grew every round.

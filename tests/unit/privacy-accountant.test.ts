@@ -142,6 +142,18 @@ describe('PrivacyAccountant', () => {
     close(resumed.epsilon(1e-5), before.epsilon(1e-5), 1e-12, 'same ε as an uninterrupted accountant');
   });
 
+  test('epsilonAfter looks ahead without counting: the spent rounds as they were, then more at another rate', () => {
+    const accountant = new PrivacyAccountant();
+    accountant.step(1, 1.2, 3);
+    const spent = accountant.epsilon(1e-5);
+    const ahead = accountant.epsilonAfter(7, 0.25, 1.2, 1e-5);
+    assert.equal(accountant.rounds, 3);
+    assert.equal(accountant.epsilon(1e-5), spent);
+    accountant.step(0.25, 1.2, 7);
+    close(ahead, accountant.epsilon(1e-5), 1e-12, 'ε after 7 more rounds');
+    assert.equal(accountant.epsilonAfter(0, 0.25, 1.2, 1e-5), accountant.epsilon(1e-5));
+  });
+
   test('projectedEpsilon equals counting the rounds one by one', () => {
     const accountant = new PrivacyAccountant();
     for (let t = 0; t < 20; t++) accountant.step(0.3, 1);
