@@ -22,10 +22,10 @@ function BarChart({ bars, labels }: { bars: Bars; labels: string[] }) {
     <div>
       <div className="flex h-32 items-end gap-1 border-b border-slate-300" aria-hidden data-testid="class-bars">
         {totals.map((total, c) => (
-          <div key={c} className="flex h-full min-w-0 flex-1 flex-col justify-end" title={`${labels[c]}: ${total}`}>
-            <span className="truncate text-center text-xs text-slate-500 tabular-nums">{total > 0 ? total : ''}</span>
-            <div className="w-full rounded-t bg-amber-400" style={{ height: `${(bars.private[c]! / max) * 85}%` }} />
-            <div className="w-full bg-brand-500" style={{ height: `${(bars.shard[c]! / max) * 85}%` }} />
+          <div key={c} className="flex h-full min-w-0 flex-1 flex-col items-center justify-end" title={`${labels[c]}: ${total}`}>
+            <span className="max-w-full truncate text-center text-xs text-slate-500 tabular-nums">{total > 0 ? total : ''}</span>
+            <div className="w-full max-w-14 rounded-t bg-amber-400" style={{ height: `${(bars.private[c]! / max) * 85}%` }} />
+            <div className="w-full max-w-14 bg-brand-500" style={{ height: `${(bars.shard[c]! / max) * 85}%` }} />
           </div>
         ))}
       </div>
