@@ -91,7 +91,7 @@ export async function startServerProcess(options: { profileDir?: string } = {}):
   };
 }
 
-/** The bots CLI (workers/bots.ts) as a child process: `count` headless clients join with `code`. stdout is piped (one JSON line per client per round). */
-export function spawnBots(url: string, code: string, count: number): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'workers/bots.ts', '--url', url, '--code', code, '--count', String(count)], { stdio: ['ignore', 'pipe', 'ignore'] });
+/** The bots CLI (workers/bots.ts) as a child process: `count` headless clients join with `code`, plus any other CLI `args`. stdout is piped (one JSON line per client per round). */
+export function spawnBots(url: string, code: string, count: number, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'workers/bots.ts', '--url', url, '--code', code, '--count', String(count), ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
 }
