@@ -19,7 +19,8 @@ export function PrivacyBudget({ run }: { run: RunState | null }) {
   const eps = (value: number) => format.number(value, { maximumFractionDigits: 2, minimumFractionDigits: 2 });
   const level = privacyLevel(privacy.epsilon);
   const projected = privacy.epsilonProjected;
-  const share = projected > 0 ? Math.min(1, privacy.epsilon / projected) : 0;
+  const ended = !['waiting', 'training', 'paused'].includes(run.status);
+  const share = ended ? 1 : projected > 0 ? Math.min(1, privacy.epsilon / projected) : 0;
 
   return (
     <section className={ui.card} aria-labelledby="privacy-budget-title" data-testid="privacy-budget">
@@ -41,7 +42,7 @@ export function PrivacyBudget({ run }: { run: RunState | null }) {
       <div className="mt-3 h-2.5 overflow-hidden rounded-full bg-slate-100" aria-hidden>
         <div className="bg-brand-600 h-full rounded-full transition-[width] duration-500" style={{ width: `${(share * 100).toFixed(1)}%` }} />
       </div>
-      <p className={cx(ui.hint, 'mt-1 min-h-5')}>{t(privacy.rounds === 0 ? 'projectedStart' : 'projected', { epsilon: eps(projected), total: run.totalRounds })}</p>
+      <p className={cx(ui.hint, 'mt-1 min-h-5')}>{t(ended ? 'done' : privacy.rounds === 0 ? 'projectedStart' : 'projected', { epsilon: eps(projected), total: run.totalRounds, rounds: privacy.rounds })}</p>
 
       <p className="mt-3 text-sm text-slate-700">{t('explain')}</p>
       {privacy.epsilonUnsampled > privacy.epsilon && <p className={cx(ui.hint, 'mt-2')}>{t('unsampled', { epsilon: eps(privacy.epsilonUnsampled) })}</p>}
