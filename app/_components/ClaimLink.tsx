@@ -26,19 +26,30 @@ export function ClaimLink() {
   const started = useRef(false);
 
   useEffect(() => {
-    // Once only: the fragment is wiped below, and dev mode runs effects twice.
-    if (started.current) return;
-    started.current = true;
-    const claim = parseClaimFragment(window.location.hash);
-    window.history.replaceState(null, '', window.location.pathname);
-    if (!claim) {
-      setFailure({ kind: 'incomplete' });
-      return;
+    const claim = () => {
+      const found = parseClaimFragment(window.location.hash);
+      window.history.replaceState(null, '', window.location.pathname);
+      if (!found) {
+        setFailure({ kind: 'incomplete' });
+        return;
+      }
+      setFailure(null);
+      api.session(found.slug, found.token).then(
+        (res) => router.replace(`/p/${encodeURIComponent(res.slug)}`),
+        (error: unknown) => setFailure({ kind: 'refused', error }),
+      );
+    };
+    // Once on arrival: the fragment is wiped right away, and dev mode runs effects twice.
+    if (!started.current) {
+      started.current = true;
+      claim();
     }
-    api.session(claim.slug, claim.token).then(
-      (res) => router.replace(`/p/${encodeURIComponent(res.slug)}`),
-      (error: unknown) => setFailure({ kind: 'refused', error }),
-    );
+    // Another link pasted into the address bar while this page shows is only a fragment change.
+    const onHash = () => {
+      if (window.location.hash.length > 1) claim();
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
   }, [router]);
 
   return (

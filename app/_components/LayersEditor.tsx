@@ -7,6 +7,7 @@ import { inferShapes } from '@/server/protocol/shapes';
 import { addLayer, moveLayer, removeLayer, setLayerType, updateLayer, type LayerEntry } from '@/server/protocol/spec-doc';
 import type { SpecSnapshot } from '@/app/_lib/useSpec';
 import { NumberField, Problems, SelectField, type FieldContext } from './fields';
+import { useProblemText } from './spec-labels';
 import { cx, ui } from './ui';
 
 interface Props {
@@ -18,6 +19,7 @@ interface Props {
 /** The ordered list of hidden layers: units, activation, reorder, remove, add. */
 export function LayersEditor({ doc, snap, ctx }: Props) {
   const t = useTranslations('spec.layers');
+  const problemText = useProblemText();
   const layers = snap.layers;
   const featureCount = Object.values(snap.features).filter(Boolean).length;
   const full = layers.length >= MAX_HIDDEN_LAYERS;
@@ -84,12 +86,12 @@ export function LayersEditor({ doc, snap, ctx }: Props) {
                 </div>
               </div>
               <LayerFieldInputs doc={doc} layer={layer} ctx={ctx} />
-              <Problems id={`${base}-problems`} problems={snap.problems.get(base) ?? []} />
+              <Problems id={`${base}-problems`} problems={(snap.problems.get(base) ?? []).map(problemText)} />
             </li>
           );
         })}
       </ol>
-      <Problems id="layers-problems" problems={snap.problems.get('layers') ?? []} />
+      <Problems id="layers-problems" problems={(snap.problems.get('layers') ?? []).map(problemText)} />
       <div className="flex flex-wrap items-center gap-3">
         <button
           type="button"

@@ -14,7 +14,7 @@ import { FeaturesEditor } from './FeaturesEditor';
 import { LayersEditor } from './LayersEditor';
 import { NotesEditor } from './NotesEditor';
 import { PrivacyFields } from './PrivacyFields';
-import { useSpecLabels } from './spec-labels';
+import { useProblemText, useSpecLabels } from './spec-labels';
 import { cx, ui } from './ui';
 
 const DATA_FIELDS: ScalarField[] = ['dataset.name', 'dataset.samples', 'dataset.noise', 'dataset.seed', 'dataset.trainRatio'];
@@ -67,6 +67,7 @@ function historyKey(e: KeyboardEvent): 'undo' | 'redo' | null {
 export function SpecEditor({ doc, snap, peers, setEditing, readOnly = false, notice }: Props) {
   const t = useTranslations('spec.editor');
   const labels = useSpecLabels();
+  const problemText = useProblemText();
   const history = useUndo(doc);
   const section = useRef<HTMLElement>(null);
 
@@ -112,7 +113,7 @@ export function SpecEditor({ doc, snap, peers, setEditing, readOnly = false, not
     };
   }, [undo, redo]);
 
-  const ctx = (path: string): FieldContext => ({ editors: editorsOf(peers, path), problems: snap?.problems.get(path) ?? [], setEditing, disabled: readOnly });
+  const ctx = (path: string): FieldContext => ({ editors: editorsOf(peers, path), problems: (snap?.problems.get(path) ?? []).map(problemText), setEditing, disabled: readOnly });
 
   const field = (path: ScalarField) => {
     if (!snap) return null;

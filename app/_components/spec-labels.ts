@@ -3,6 +3,7 @@
 import { useMemo } from 'react';
 import { useTranslations } from 'use-intl';
 import { SCALAR_FIELDS, type ScalarField } from '@/server/protocol/spec';
+import type { ProblemText } from '@/app/_lib/useSpec';
 
 /** The spec's "nothing here" value (an empty feature list, a layer that does not exist). */
 const NONE = '(none)';
@@ -44,4 +45,17 @@ export function useSpecLabels(): SpecLabels {
       },
     };
   }, [t]);
+}
+
+/** Turns the spec editor's problems (useSpec) into text in the current language. */
+export function useProblemText(): (problem: ProblemText) => string {
+  const t = useTranslations('spec.problems');
+  return useMemo(
+    () => (problem: ProblemText) => {
+      if ('text' in problem) return problem.text;
+      const key = problem.key as Parameters<typeof t>[0];
+      return t.has(key) ? t(key, problem.values as never) : problem.key;
+    },
+    [t],
+  );
 }

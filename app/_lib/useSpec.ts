@@ -12,31 +12,37 @@ export interface SpecSnapshot {
   layers: (LayerSpec & { order: number })[];
   /** The parsed spec, or null while it has problems. */
   spec: ModelSpec | null;
-  /** Problems keyed by field path; layer problems use "layers.<id>.<field>". */
-  problems: Map<string, string[]>;
+  /** Problems keyed by field path; layer problems use "layers.<id>.<field>" (shown via useProblemText). */
+  problems: Map<string, ProblemText[]>;
   problemCount: number;
   /** False while the document holds no spec yet (before the first sync). */
   seeded: boolean;
 }
 
-/** A message people understand, instead of the schema library's wording. */
-function humanize(path: string, message: string): string {
+/** A spec problem to show: a message key (spec.problems.*) with its values, or the validator's own text. */
+export type ProblemText = { key: string; values?: Record<string, string | number> } | { text: string };
+
+/** A message people understand, in their language, instead of the schema library's wording. */
+export function humanize(path: string, message: string): ProblemText {
   const scalar = SCALAR_FIELDS[path as ScalarField] as (typeof SCALAR_FIELDS)[ScalarField] | undefined;
   if (scalar && scalar.kind !== 'enum') {
-    if (/expected int/i.test(message)) return 'Must be a whole number';
-    if (/too (big|small)|expected number/i.test(message)) return `Must be from ${scalar.min} to ${scalar.max}`;
+    if (/expected int/i.test(message)) return { key: 'wholeNumber' };
+    if (/too (big|small)|expected number/i.test(message)) return { key: 'range', values: { min: String(scalar.min), max: String(scalar.max) } };
   }
-  if (scalar?.kind === 'enum') return `Pick one of: ${scalar.options.join(', ')}`;
-  // Whole-spec checks (parameter limit, the sign task's single input) already speak plainly.
-  if (path === 'features' && /too small|>=/i.test(message)) return 'Pick at least one input feature';
-  if (path === 'layers' && /too big|<=/i.test(message)) return `At most ${MAX_HIDDEN_LAYERS} hidden layers`;
-  if (/^layers\.\d+\.units$/.test(path)) return `Units must be a whole number from 1 to ${MAX_UNITS}`;
-  return message;
+  if (scalar?.kind === 'enum') return { key: 'pickOne', values: { options: scalar.options.join(', ') } };
+  if (path === 'features' && /too small|>=/i.test(message)) return { key: 'atLeastOneFeature' };
+  if (path === 'features' && /single input/i.test(message)) return { key: 'signSingleInput' };
+  if (path === 'layers' && /too big|<=/i.test(message)) return { key: 'atMostLayers', values: { max: MAX_HIDDEN_LAYERS } };
+  const params = /has ([\d,]+) parameters; at most ([\d,]+)/.exec(message);
+  if (path === 'layers' && params) return { key: 'tooManyParams', values: { params: Number(params[1]!.replaceAll(',', '')), max: Number(params[2]!.replaceAll(',', '')) } };
+  if (/^layers\.\d+\.units$/.test(path)) return { key: 'units', values: { max: MAX_UNITS } };
+  // Anything else (layer shape checks, new validator rules) keeps the validator's plain English.
+  return { text: message };
 }
 
 /** Rewrites zod's index-based layer paths ("layers.1.units") to id-based ones ("layers.<id>.units"). */
-function problemMap(problems: SpecProblem[], layers: { id: string }[]): Map<string, string[]> {
-  const map = new Map<string, string[]>();
+function problemMap(problems: SpecProblem[], layers: { id: string }[]): Map<string, ProblemText[]> {
+  const map = new Map<string, ProblemText[]>();
   for (const { path, message } of problems) {
     let key = path;
     const match = /^layers\.(\d+)(\..*)?$/.exec(path);

@@ -17,13 +17,19 @@ const zhCommon = MESSAGES['zh-CN'].common as typeof en.common;
 
 const LAUNCH_ARGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** True when nothing on the page is wider than the viewport (no sideways scrolling on a phone). */
-async function fitsWidth(page: Page): Promise<{ ok: boolean; scrollWidth: number; width: number }> {
-  return page.evaluate(() => ({
-    ok: document.documentElement.scrollWidth <= window.innerWidth,
-    scrollWidth: document.documentElement.scrollWidth,
-    width: window.innerWidth,
-  }));
+/** True when nothing on the page is wider than the viewport (no sideways scrolling on a phone); else the culprits. */
+async function fitsWidth(page: Page): Promise<{ ok: boolean; scrollWidth: number; width: number; wide?: string[] }> {
+  return page.evaluate(() => {
+    const width = window.innerWidth;
+    const scrollWidth = document.documentElement.scrollWidth;
+    if (scrollWidth <= width) return { ok: true, scrollWidth, width };
+    // The innermost elements sticking out on the right, to say what to fix.
+    const wide = [...document.body.querySelectorAll<HTMLElement>('*')]
+      .filter((el) => el.getBoundingClientRect().right > width + 1 && ![...el.children].some((c) => c.getBoundingClientRect().right > width + 1))
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}${el.dataset.testid ? `[data-testid=${el.dataset.testid}]` : ''} "${(el.textContent ?? '').trim().slice(0, 40)}" right=${Math.round(el.getBoundingClientRect().right)}`);
+    return { ok: false, scrollWidth, width, wide };
+  });
 }
 
 describe('English and Simplified Chinese', () => {
@@ -65,7 +71,8 @@ describe('English and Simplified Chinese', () => {
     await page.waitForURL(/\/p\/[\w-]+$/);
     const slug = new URL(page.url()).pathname.split('/').pop()!;
     await page.locator('[data-field="learningRate"]').waitFor();
-    assert.deepEqual((await fitsWidth(page)).ok, true, 'the Chinese workspace fits a 390 px screen');
+    const workspace = await fitsWidth(page);
+    assert.ok(workspace.ok, `the Chinese workspace is wider than 390 px: ${JSON.stringify(workspace)}`);
     await shot(page, 'i18n-zh-project-390');
 
     await page.goto(server.url);
