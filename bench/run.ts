@@ -10,12 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { benchAggregate } from './aggregate';
 import { benchClient } from './client';
 import { benchCollab } from './collab';
+import { benchExplain } from './explain';
+import { benchMnist } from './mnist';
 import { benchRobust } from './robust';
 import { benchRound } from './round';
 import { benchServer } from './server';
 import { benchWire } from './wire';
 
-const SUITES: Record<string, () => Promise<Record<string, number>>> = {
+/** A metric: a number, or whether something happened (e.g. `mnist.fedsgd_reached`). */
+type Metric = number | boolean;
+
+const SUITES: Record<string, () => Promise<Record<string, Metric>>> = {
   aggregate: () => benchAggregate(),
   round: () => benchRound(),
   server: () => benchServer(),
@@ -23,6 +28,8 @@ const SUITES: Record<string, () => Promise<Record<string, number>>> = {
   wire: () => benchWire(),
   client: () => benchClient(),
   robust: () => benchRobust(),
+  mnist: () => benchMnist(),
+  explain: () => benchExplain(),
 };
 
 /** Goals, shown beside their metric in the table. */
@@ -41,11 +48,15 @@ const GOALS: Record<string, string> = {
   'robust.acc_drop_trimmed': '≤ 2',
   'robust.acc_drop_median': '≤ 2',
   'robust.acc_drop_mean': 'large',
+  'mnist.rounds_to_90_fedavg': 'fewer than FedSGD',
+  'mnist.rounds_to_90_fedsgd': 'cap if not reached',
+  'mnist.fedsgd_over_fedavg_rounds': '> 1 (paper: 10–100×)',
+  'explain.plane_ms_spiral': '≤ 30 (with drawing)',
 };
 
 const requested = process.argv.slice(2).filter((name) => name in SUITES);
 const names = requested.length > 0 ? requested : Object.keys(SUITES);
-const results: Record<string, Record<string, number>> = {};
+const results: Record<string, Record<string, Metric>> = {};
 for (const name of names) {
   const started = Date.now();
   process.stderr.write(`[bench] ${name}…\n`);
@@ -63,7 +74,7 @@ if (results.server) {
 const rows = Object.entries(results).flatMap(([suite, values]) =>
   Object.entries(values).map(([key, value]) => ({
     metric: `${suite}.${key}`,
-    value: Number.isInteger(value) ? value : Number(value.toPrecision(4)),
+    value: typeof value === 'boolean' || Number.isInteger(value) ? value : Number(value.toPrecision(4)),
     goal: GOALS[`${suite}.${key}`] ?? '',
   })),
 );

@@ -1,11 +1,17 @@
 'use client';
 
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useTranslations } from 'use-intl';
 import { api, type ProjectInfo, type Ticket } from '@/app/_lib/api';
 import { useCollab } from '@/app/_lib/useCollab';
 import { useSpec } from '@/app/_lib/useSpec';
 import { useTraining } from '@/app/_lib/useTraining';
 import { useLocalData } from '@/app/_lib/useLocalData';
+import { MembersAdmin } from './classroom/MembersAdmin';
+import { OwnerControls } from './classroom/OwnerControls';
+import { ReadOnlyNotice } from './classroom/ReadOnlyNotice';
+import { memberOfClient } from './classroom/roster';
+import { useWatchTraining } from './classroom/useWatchTraining';
 import { ComputePanel } from './ComputePanel';
 import { ContributionsTable } from './ContributionsTable';
 import { ConnectionStatus } from './ConnectionStatus';
@@ -17,17 +23,25 @@ import { PrivacyBudget } from './PrivacyBudget';
 import { ProjectHeader } from './ProjectHeader';
 import { RunsList } from './RunsList';
 import { SpecEditor } from './SpecEditor';
-import { TrainingPanel } from './TrainingPanel';
+import { TrainingPanel, isActive } from './TrainingPanel';
 import { ui } from './ui';
 
-const T = { connecting: 'Connecting to the shared document…' };
-
-/** A member's view of a project: shared spec editor, training, people and runs. */
-export function Workspace({ slug, ticket }: { slug: string; ticket: Ticket }) {
-  const collab = useCollab(slug, ticket);
+/**
+ * A member's view of a project: shared spec editor, training, people and runs. Viewers watch
+ * (read-only editor, no training worker); the owner also gets the classroom controls.
+ * `onRoleChanged`: the server says this member's role changed; the gate fetches a new ticket.
+ */
+export function Workspace({ slug, ticket, onRoleChanged }: { slug: string; ticket: Ticket; onRoleChanged?: () => void }) {
+  const t = useTranslations('project.workspace');
+  const member = ticket.member;
+  const isViewer = member.role === 'viewer';
+  const collab = useCollab(slug, ticket, { onRoleChanged });
   const snap = useSpec(collab.doc);
   const localData = useLocalData(slug);
-  const training = useTraining(slug, true, localData.forTask);
+  // Viewers never start a training worker: they only follow the room.
+  const trainer = useTraining(slug, !isViewer, localData.forTask);
+  const watcher = useWatchTraining(slug, isViewer);
+  const training = isViewer ? watcher : trainer;
   const [info, setInfo] = useState<ProjectInfo | null>(null);
 
   // Refreshes can overlap while rounds fly by: only the newest request's answer is shown.
@@ -48,13 +62,19 @@ export function Workspace({ slug, ticket }: { slug: string; ticket: Ticket }) {
     return () => clearTimeout(timer);
   }, [refreshInfo, runKey]);
 
-  const member = ticket.member;
+  const specLocked = collab.room?.specLocked ?? info?.project.specLocked ?? null;
+  const readOnly = isViewer ? 'viewer' : specLocked && member.role !== 'owner' ? 'locked' : null;
+  const online = useMemo(
+    () => new Set([...collab.peers.map((p) => p.user.memberId), ...training.clients.map((c) => memberOfClient(c.clientId))]),
+    [collab.peers, training.clients],
+  );
   return (
     <div className="min-h-dvh">
       <ProjectHeader
         slug={slug}
         name={info?.project.name ?? null}
         joinCode={info?.project.joinCode ?? null}
+        publicUrl={info?.publicUrl ?? null}
         member={member}
         status={<ConnectionStatus collab={collab.status} synced={collab.synced} training={training.connected} trainingReason={training.connectionReason} />}
       />
@@ -65,22 +85,34 @@ export function Workspace({ slug, ticket }: { slug: string; ticket: Ticket }) {
         </div>
         <div className="lg:col-start-1 lg:row-span-2 lg:row-start-1">
           {collab.doc ? (
-            <SpecEditor doc={collab.doc} snap={snap} peers={collab.peers} setEditing={collab.setEditing} />
+            <SpecEditor
+              doc={collab.doc}
+              snap={snap}
+              peers={collab.peers}
+              setEditing={collab.setEditing}
+              readOnly={readOnly !== null}
+              notice={readOnly && <ReadOnlyNotice reason={readOnly} />}
+            />
           ) : (
             <section className={ui.card}>
-              <p className="text-slate-500">{T.connecting}</p>
+              <p className="text-slate-500">{t('connecting')}</p>
             </section>
           )}
         </div>
         <div className="space-y-4 lg:col-start-2 lg:row-start-2">
+          {member.role === 'owner' && <OwnerControls slug={slug} specLocked={specLocked} runActive={isActive(training.run)} />}
           <PrivacyBudget run={training.run} />
           <ExplainPanel slug={slug} training={training} runs={info?.runs ?? []} />
           <OnlineList peers={collab.peers} />
-          <ComputePanel training={training} />
+          {!isViewer && <ComputePanel training={training} />}
+          {member.role === 'owner' && <MembersAdmin slug={slug} selfId={member.id} online={online} membersRev={collab.room?.membersRev ?? 0} />}
           {member.role !== 'viewer' && <ClassHistogram training={training} local={localData} spec={snap?.spec ?? null} />}
           {member.role !== 'viewer' && <PrivateDataPanel local={localData} training={training} spec={snap?.spec ?? null} />}
-          <ContributionsTable slug={slug} runs={info?.runs ?? []} liveRunId={training.run?.runId ?? null} version={training.modelVersion} meId={member.id} />
           <RunsList slug={slug} runs={info?.runs ?? []} version={training.modelVersion} isOwner={member.role === 'owner'} onStarted={refreshInfo} />
+        </div>
+        {/* Below both columns, full width: the per-member table and the scale chart need room. */}
+        <div className="lg:col-span-2">
+          <ContributionsTable slug={slug} runs={info?.runs ?? []} liveRunId={training.run?.runId ?? null} version={training.modelVersion} meId={member.id} />
         </div>
       </main>
     </div>
