@@ -66,7 +66,7 @@ function pair(v: unknown, fallback: number): [number, number] | null {
  * every variable while it loads a topology, so a hostile file must be refused before that.
  * Output sizes are upper bounds (pooling and strides round up), which is all a bound needs.
  */
-export function checkTopology(modelTopology: unknown): Checked<{ params: number; layers: number }> {
+export function checkTopology(modelTopology: unknown): Checked<{ params: number; layers: number; weights: WeightsManifest }> {
   let topology = modelTopology;
   if (isRecord(topology) && isRecord(topology.model_config)) topology = topology.model_config;
   if (!isRecord(topology)) return fail('model.json has no modelTopology object');
@@ -79,6 +79,12 @@ export function checkTopology(modelTopology: unknown): Checked<{ params: number;
 
   let shape: number[] | null = null;
   let params = 0;
+  // The variables each layer makes, in the order TensorFlow.js lists them (kernel, then bias).
+  const weights: WeightsManifest = [];
+  const variables = (layer: string, kernel: number[], bias: number | null) => {
+    weights.push({ name: `${layer}/kernel`, shape: kernel });
+    if (bias !== null) weights.push({ name: `${layer}/bias`, shape: [bias] });
+  };
   for (const [i, layer] of layers.entries()) {
     if (!isRecord(layer) || !isRecord(layer.config)) return fail(`Layer ${i + 1} of model.json has no config`);
     const kind = layer.class_name;
@@ -106,6 +112,7 @@ export function checkTopology(modelTopology: unknown): Checked<{ params: number;
       case 'Dense': {
         if (!isDim(c.units)) return fail(`Dense layer ${name} has no valid units`);
         params += shape[shape.length - 1]! * c.units + (useBias ? c.units : 0);
+        variables(name, [shape[shape.length - 1]!, c.units], useBias ? c.units : null);
         shape = [...shape.slice(0, -1), c.units];
         break;
       }
@@ -120,6 +127,7 @@ export function checkTopology(modelTopology: unknown): Checked<{ params: number;
         if (kind === 'Conv2D') {
           if (!isDim(c.filters)) return fail(`Conv2D layer ${name} has no valid filters`);
           params += window[0] * window[1] * channels * c.filters + (useBias ? c.filters : 0);
+          variables(name, [window[0], window[1], channels, c.filters], useBias ? c.filters : null);
           out = c.filters;
         }
         shape = [Math.ceil(h / strides[0]), Math.ceil(w / strides[1]), out];
@@ -129,7 +137,7 @@ export function checkTopology(modelTopology: unknown): Checked<{ params: number;
     if (params > MAX_PARAMS) return fail(`The network in model.json has more than ${MAX_PARAMS.toLocaleString('en')} parameters`);
     if (product(shape) > 16 * MAX_PARAMS) return fail(`Layer ${name} of model.json outputs ${shapeText(shape)}, which is too large`);
   }
-  return { ok: true, value: { params, layers: layers.length } };
+  return { ok: true, value: { params, layers: layers.length, weights } };
 }
 
 /** The weights listed by model.json's weightsManifest, in file order (all groups concatenated). */

@@ -107,9 +107,12 @@ export async function importModel(
   const body = parsed.data!;
   if (modelJsonTooLarge(body.modelJson)) refuse('model.json is larger than 256 KiB');
   const topology = checkTopology(body.modelJson.modelTopology);
-  if (!topology.ok) refuse(topology.problem);
+  if (!topology.ok) return refuse(topology.problem);
   const specs = fileWeightSpecs(body.modelJson);
   if (!specs.ok) return refuse(specs.problem);
+  // A file whose layers make other tensors than its manifest lists would only fail deep inside TF.js.
+  const selfMismatch = compareShapes(specs.value, topology.value.weights, { given: "model.json's weightsManifest", expected: 'its layers' });
+  if (selfMismatch) refuse(`model.json contradicts itself: ${selfMismatch}`);
   const weights = decodeWeights(body.weightsBase64, specs.value);
   if (!weights.ok) return refuse(weights.problem);
 

@@ -207,6 +207,9 @@ describe('model versions: checkpoints out as TensorFlow.js files, files in as ru
     const huge = clone();
     layers(huge).find((l) => l.class_name === 'Dense')!.config.units = 500_000;
     await refused({ name: 'x', modelJson: huge, weightsBase64: b64(files.weights) }, /more than 1,000,000 parameters/);
+    const contradicts = clone();
+    layers(contradicts).find((l) => l.class_name === 'Dense')!.config.units = 13;
+    await refused({ name: 'x', modelJson: contradicts, weightsBase64: b64(files.weights) }, /model\.json contradicts itself: h0\/kernel is \[7,12\] in model\.json's weightsManifest but \[7,13\] in its layers/);
     const relu = clone();
     layers(relu).find((l) => l.class_name === 'Dense')!.config.activation = 'relu';
     await refused({ name: 'x', modelJson: relu, weightsBase64: b64(files.weights) }, /computes something else than the spec's/);
@@ -214,7 +217,7 @@ describe('model versions: checkpoints out as TensorFlow.js files, files in as ru
     const pollutedRes = await fetch(new URL(`${base()}/import`, t.url), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ownerToken}` }, body: polluted });
     assert.equal(pollutedRes.status, 400);
     assert.match(((await pollutedRes.json()) as { error: { message: string } }).error.message, /__proto__/);
-    const notJson = await fetch(new URL(`${base()}/import`, t.url), { method: 'POST', headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${ownerToken}` }, body: files.weights });
+    const notJson = await fetch(new URL(`${base()}/import`, t.url), { method: 'POST', headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${ownerToken}` }, body: Buffer.from(files.weights) });
     assert.equal(notJson.status, 400);
     const oversized = await fetch(new URL(`${base()}/import`, t.url), {
       method: 'POST',

@@ -9,7 +9,7 @@ import { MODEL_FILES, useMetricFormat } from './format';
 
 type Checkpoint = RunDetail['checkpoints'][number];
 
-const smallButton = 'inline-flex h-9 items-center justify-center gap-1 rounded-lg px-2.5 text-sm font-semibold transition-colors disabled:cursor-not-allowed disabled:opacity-55';
+const smallButton = 'inline-flex h-9 items-center justify-center gap-1 rounded-lg px-2 text-xs font-semibold sm:text-sm transition-colors disabled:cursor-not-allowed disabled:opacity-55';
 
 /** One checkpoint: its metrics, its two files, and (for the owner) "train from here". */
 function CheckpointRow({
@@ -57,40 +57,38 @@ function CheckpointRow({
     typeof metrics?.loss === 'number' && typeof metrics.accuracy === 'number' ? t('metrics', { loss: fmt.loss(metrics.loss), accuracy: fmt.accuracy(metrics.accuracy) }) : t('noMetrics');
   return (
     <li className="py-2" data-testid="checkpoint" data-round={round}>
-      <div className="flex flex-wrap items-center gap-x-3 gap-y-1.5">
-        <span className="w-20 shrink-0 font-medium tabular-nums">{t('round', { round })}</span>
-        <span className="min-w-0 flex-1 text-sm text-slate-600 tabular-nums">
-          {metricText}
-          <span className="text-slate-400"> · {fmt.time(checkpoint.createdAt)}</span>
-        </span>
-        <span className="flex flex-wrap items-center gap-1.5">
-          <span className="sr-only">{t('download')}</span>
-          {MODEL_FILES.map((file) => (
-            <a
-              key={file}
-              className={cx(smallButton, ui.secondary)}
-              href={api.checkpointFileUrl(slug, runId, round, file)}
-              download={file}
-              aria-label={t('downloadFile', { file, round })}
-              data-testid={`download-${file}`}
-            >
-              <span aria-hidden>↓</span>
-              {file}
-            </a>
-          ))}
-          {isOwner && (
-            <button
-              type="button"
-              className={cx(smallButton, ui.primary)}
-              disabled={busy}
-              aria-label={t('restoreLabel', { round })}
-              onClick={() => (runActive ? setConfirming(true) : restore(false))}
-              data-testid="restore"
-            >
-              {busy ? t('restoring') : t('restore')}
-            </button>
-          )}
-        </span>
+      <div className="flex flex-wrap items-baseline gap-x-3 gap-y-0.5">
+        <span className="font-medium tabular-nums">{t('round', { round })}</span>
+        <span className="text-sm whitespace-nowrap text-slate-600 tabular-nums">{metricText}</span>
+        <span className="text-xs whitespace-nowrap text-slate-400">{fmt.time(checkpoint.createdAt)}</span>
+      </div>
+      <div className="mt-1.5 flex flex-wrap items-center gap-1.5">
+        <span className="sr-only">{t('download')}</span>
+        {MODEL_FILES.map((file) => (
+          <a
+            key={file}
+            className={cx(smallButton, ui.secondary)}
+            href={api.checkpointFileUrl(slug, runId, round, file)}
+            download={file}
+            aria-label={t('downloadFile', { file, round })}
+            data-testid={`download-${file}`}
+          >
+            <span aria-hidden>↓</span>
+            {file}
+          </a>
+        ))}
+        {isOwner && (
+          <button
+            type="button"
+            className={cx(smallButton, ui.primary)}
+            disabled={busy}
+            aria-label={t('restoreLabel', { round })}
+            onClick={() => (runActive ? setConfirming(true) : restore(false))}
+            data-testid="restore"
+          >
+            {busy ? t('restoring') : t('restore')}
+          </button>
+        )}
       </div>
       {confirming && (
         <div className="mt-2 rounded-lg border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" role="alertdialog" aria-live="polite">
