@@ -1,83 +1,95 @@
 'use client';
 
+import { useFormatter, useTranslations } from 'use-intl';
 import type { Training } from '@/app/_lib/useTraining';
 import { cx, ui } from './ui';
 
-const T = {
-  title: 'Compute',
-  mine: 'This browser',
-  probing: 'Testing this browser’s speed…',
-  unavailable: 'This browser cannot train:',
-  backend: 'Backend',
-  probe: 'Probe',
-  rounds: 'Rounds trained',
-  time: 'Compute time',
-  samples: 'Samples',
-  busy: 'Training a round now…',
-  contribute: 'Contribute my compute',
-  contributeHint: 'When on, the server gives this browser a share of each round’s data.',
-  clients: 'Connected trainers',
-  noClients: 'No trainers connected.',
-  you: 'you',
-  idle: 'watching',
-  offering: 'contributing',
-  error: 'Last problem:',
+type ComputeState = 'probing' | 'unavailable' | 'training' | 'ready' | 'off';
+
+const STATE_STYLE: Record<ComputeState, { box: string; dot: string }> = {
+  probing: { box: 'border-slate-200 bg-slate-50 text-slate-700', dot: 'animate-pulse bg-slate-400' },
+  unavailable: { box: 'border-rose-200 bg-rose-50 text-rose-800', dot: 'bg-rose-500' },
+  training: { box: 'border-brand-200 bg-brand-50 text-brand-800', dot: 'animate-pulse bg-brand-600' },
+  ready: { box: 'border-emerald-200 bg-emerald-50 text-emerald-800', dot: 'bg-emerald-500' },
+  off: { box: 'border-slate-200 bg-slate-50 text-slate-700', dot: 'bg-slate-400' },
 };
 
-function ms(value: number): string {
-  return value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
+/** Milliseconds as "850 ms", "12.3 s" or "4.5 min", in the UI language. */
+export function useDuration(): (ms: number) => string {
+  const t = useTranslations('contributions.units');
+  const format = useFormatter();
+  return (ms) => {
+    if (ms < 1000) return t('ms', { value: format.number(Math.round(ms)) });
+    if (ms < 60_000) return t('s', { value: format.number(ms / 1000, { maximumFractionDigits: 1 }) });
+    return t('min', { value: format.number(ms / 60_000, { maximumFractionDigits: 1 }) });
+  };
 }
 
-/** This browser's backend and contribution, the contribute toggle, and everyone training. */
+/** This browser's backend, whether it is training right now and what it gave, the contribute switch, and everyone training. */
 export function ComputePanel({ training }: { training: Training }) {
+  const t = useTranslations('contributions.compute');
+  const format = useFormatter();
+  const duration = useDuration();
   const { compute, contributed, clients, clientId } = training;
   const ready = compute.phase === 'ready';
   const on = ready && training.contribute;
+  const state: ComputeState = compute.phase !== 'ready' ? compute.phase : contributed.training ? 'training' : on ? 'ready' : 'off';
+  const stateText =
+    compute.phase === 'unavailable' ? t('state.unavailable', { reason: compute.reason }) : t(`state.${state as Exclude<ComputeState, 'unavailable'>}`);
   return (
     <section className={ui.card} aria-labelledby="compute-title">
       <h2 id="compute-title" className={ui.cardTitle}>
-        {T.title}
+        {t('title')}
       </h2>
 
       <div className="mt-3 rounded-lg bg-slate-50 p-3">
-        <p className="text-sm font-semibold text-slate-700">{T.mine}</p>
-        {compute.phase === 'probing' && <p className={cx(ui.hint, 'mt-1')}>{T.probing}</p>}
-        {compute.phase === 'unavailable' && (
-          <p className={cx(ui.error, 'mt-1')}>
-            {T.unavailable} {compute.reason}
-          </p>
-        )}
-        {ready && (
-          <dl className="mt-2 grid grid-cols-2 gap-x-4 gap-y-1 text-sm sm:grid-cols-3" data-testid="own-compute">
-            <div>
-              <dt className="text-slate-500">{T.backend}</dt>
-              <dd className="font-mono font-semibold" data-testid="own-backend">
-                {compute.backend}
-              </dd>
-            </div>
-            <div>
-              <dt className="text-slate-500">{T.probe}</dt>
-              <dd className="font-semibold tabular-nums">{ms(compute.probeMs)}</dd>
-            </div>
-            <div>
-              <dt className="text-slate-500">{T.rounds}</dt>
-              <dd className="font-semibold tabular-nums" data-testid="own-rounds">
-                {contributed.rounds}
-              </dd>
-            </div>
-            <div>
-              <dt className="text-slate-500">{T.time}</dt>
-              <dd className="font-semibold tabular-nums">{ms(contributed.computeMs)}</dd>
-            </div>
-            <div>
-              <dt className="text-slate-500">{T.samples}</dt>
-              <dd className="font-semibold tabular-nums">{contributed.samples.toLocaleString('en')}</dd>
-            </div>
-          </dl>
-        )}
-        <p className="mt-1 min-h-5 text-sm text-brand-700" aria-live="polite">
-          {contributed.training ? T.busy : ''}
+        <p className="text-sm font-semibold text-slate-700">{t('mine')}</p>
+        {/* What this browser is doing right now, in one line that never changes height. */}
+        <p
+          className={cx('mt-2 flex min-h-10 items-center gap-2 rounded-lg border px-3 py-2 text-sm font-medium', STATE_STYLE[state].box)}
+          role="status"
+          aria-live="polite"
+          data-testid="compute-state"
+          data-state={state}
+        >
+          <span aria-hidden className={cx('h-2.5 w-2.5 shrink-0 rounded-full', STATE_STYLE[state].dot)} />
+          <span className="min-w-0 break-words">{stateText}</span>
         </p>
+        {ready && (
+          <>
+            <p className={cx(ui.hint, 'mt-3')}>{t('sinceOpened')}</p>
+            <dl className="mt-1 grid grid-cols-2 gap-x-4 gap-y-1 text-sm sm:grid-cols-3" data-testid="own-compute">
+              <div>
+                <dt className="text-slate-500">{t('backend')}</dt>
+                <dd className="font-mono font-semibold" data-testid="own-backend">
+                  {compute.backend}
+                </dd>
+              </div>
+              <div>
+                <dt className="text-slate-500">{t('probe')}</dt>
+                <dd className="font-semibold tabular-nums">{duration(compute.probeMs)}</dd>
+              </div>
+              <div>
+                <dt className="text-slate-500">{t('rounds')}</dt>
+                <dd className="font-semibold tabular-nums" data-testid="own-rounds">
+                  {format.number(contributed.rounds)}
+                </dd>
+              </div>
+              <div>
+                <dt className="text-slate-500">{t('time')}</dt>
+                <dd className="font-semibold tabular-nums" data-testid="own-compute-time">
+                  {duration(contributed.computeMs)}
+                </dd>
+              </div>
+              <div>
+                <dt className="text-slate-500">{t('samples')}</dt>
+                <dd className="font-semibold tabular-nums" data-testid="own-samples">
+                  {format.number(contributed.samples)}
+                </dd>
+              </div>
+            </dl>
+          </>
+        )}
       </div>
 
       <label className={cx('mt-3 flex items-start gap-3', ready ? 'cursor-pointer' : 'cursor-not-allowed opacity-60')}>
@@ -102,32 +114,33 @@ export function ComputePanel({ training }: { training: Training }) {
           <span className={cx('absolute top-0.5 left-0.5 h-5 w-5 rounded-full bg-white shadow transition-transform', on && 'translate-x-5')} />
         </span>
         <span>
-          <span className="block font-medium">{T.contribute}</span>
-          <span className={ui.hint}>{T.contributeHint}</span>
+          <span className="block font-medium">{t('contribute')}</span>
+          <span className={ui.hint}>{t('contributeHint')}</span>
         </span>
       </label>
+      <p className={cx(ui.hint, 'mt-2')} data-testid="projector-note">
+        {t('projector')}
+      </p>
 
-      <h3 className="mt-5 text-sm font-bold tracking-wide text-slate-500 uppercase">
-        {T.clients} · {clients.length}
-      </h3>
+      <h3 className="mt-5 text-sm font-bold tracking-wide text-slate-500 uppercase">{t('clients', { count: clients.length })}</h3>
       <ul className="mt-2 divide-y divide-slate-100" data-testid="training-clients">
-        {clients.length === 0 && <li className={ui.hint}>{T.noClients}</li>}
+        {clients.length === 0 && <li className={ui.hint}>{t('noClients')}</li>}
         {clients.map((c) => (
           <li key={c.clientId} className="flex items-center justify-between gap-3 py-1.5" data-testid="training-client" data-contribute={c.contribute}>
             <span className="min-w-0 truncate">
               <span className="font-medium">{c.name}</span>
-              {c.clientId === clientId && <span className="text-sm text-slate-500"> ({T.you})</span>}
+              {c.clientId === clientId && <span className="text-sm text-slate-500"> ({t('you')})</span>}
             </span>
             <span className="flex shrink-0 items-center gap-2 text-sm">
               <span className="rounded bg-slate-100 px-1.5 font-mono text-slate-700">{c.backend}</span>
-              <span className={c.contribute ? 'text-emerald-700' : 'text-slate-500'}>{c.contribute ? T.offering : T.idle}</span>
+              <span className={c.contribute ? 'text-emerald-700' : 'text-slate-500'}>{c.contribute ? t('offering') : t('idle')}</span>
             </span>
           </li>
         ))}
       </ul>
       {training.lastError && (
         <p className={cx(ui.hint, 'mt-3')} role="status">
-          {T.error} {training.lastError}
+          {t('error', { message: training.lastError })}
         </p>
       )}
     </section>
