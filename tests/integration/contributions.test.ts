@@ -41,7 +41,7 @@ describe('who did what: per-member contributions through the real server', () =>
   test('a late, a rejected and a dropped client are each counted exactly, by name, also after a revoke', { timeout: 90_000 }, async () => {
     const { slug, joinCode, ownerToken } = await createShapedProject(t.url, { rounds: ROUNDS, 'dataset.samples': 300, localEpochs: 1 }, 'Scale');
     const watcher = track(observe(t.url, slug, ownerToken));
-    const join = async (name: string, wrap?: Parameters<typeof participant>[4]['wrap']) =>
+    const join = async (name: string, wrap?: NonNullable<Parameters<typeof participant>[4]>['wrap']) =>
       track(await participant(t.url, slug, await joinMember(t.url, joinCode, name), name, { wrap }));
 
     const honest1 = await join('honest1');
