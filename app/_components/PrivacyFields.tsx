@@ -28,13 +28,16 @@ export function PrivacyFields({ snap, field }: Props) {
   const on = snap.scalars['privacy.differentialPrivacy'] === 'on';
   const spec = snap.spec;
 
-  // A few ms of series math: only when the settings it depends on change.
-  const preview = useMemo(() => {
-    if (!spec || spec.privacy.differentialPrivacy !== 'on') return null;
-    const { noiseMultiplier, delta } = spec.privacy;
-    const sampleRate = spec.sampling.fraction;
-    return { epsilon: projectedEpsilon({ sampleRate, noiseMultiplier, rounds: spec.rounds, delta }), sampleRate, delta, rounds: spec.rounds };
-  }, [spec]);
+  // Tens of ms of series math at q < 1: only when the four numbers it depends on change, not on every edit.
+  const active = spec?.privacy.differentialPrivacy === 'on';
+  const sampleRate = spec?.sampling.fraction ?? 1;
+  const noiseMultiplier = spec?.privacy.noiseMultiplier ?? 0;
+  const delta = spec?.privacy.delta ?? 0;
+  const rounds = spec?.rounds ?? 0;
+  const preview = useMemo(
+    () => (active ? { epsilon: projectedEpsilon({ sampleRate, noiseMultiplier, rounds, delta }), sampleRate, delta, rounds } : null),
+    [active, sampleRate, noiseMultiplier, delta, rounds],
+  );
 
   return (
     <fieldset className="min-w-0" data-testid="privacy-fields">

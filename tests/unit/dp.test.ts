@@ -83,6 +83,13 @@ describe('Gaussian noise', () => {
     }
   });
 
+  test('odd lengths get noise on every coordinate, the last one too', () => {
+    for (const length of [1, 3, 10_001]) {
+      const noised = addGaussianNoise(new Float32Array(length), 1, mulberry32(length));
+      assert.ok(noised.every((v) => v !== 0), `length ${length}`);
+    }
+  });
+
   test('noise multiplier 0 leaves the clipped update as it is', () => {
     const delta = randomVector(100, 1, 9);
     assert.deepEqual(privatizeUpdate(delta, { clipNorm: 100, noiseMultiplier: 0 }, mulberry32(1)), delta);

@@ -41,12 +41,23 @@ export function clipToNorm(values: Float32Array, clipNorm: number): Float32Array
   return out;
 }
 
-/** values + N(0, std²) per coordinate, sampled in float64 and stored as float32 (a new array). */
+/**
+ * values + N(0, std²) per coordinate, sampled in float64 and stored as float32 (a new array).
+ * Box–Muller gives two independent normals per pair of uniforms; both are used.
+ */
 export function addGaussianNoise(values: Float32Array, std: number, rng: Rng): Float32Array {
   if (!(std >= 0 && Number.isFinite(std))) throw new Error(`noise std must be a finite number ≥ 0, got ${std}`);
   const out = values.slice();
   if (std === 0) return out;
-  for (let i = 0; i < out.length; i++) out[i] = out[i]! + std * gaussian(rng);
+  const last = out.length - 1;
+  for (let i = 0; i < last; i += 2) {
+    // 1 − u keeps the log argument in (0, 1], so no log(0).
+    const radius = std * Math.sqrt(-2 * Math.log(1 - rng()));
+    const angle = 2 * Math.PI * rng();
+    out[i] = out[i]! + radius * Math.cos(angle);
+    out[i + 1] = out[i + 1]! + radius * Math.sin(angle);
+  }
+  if (out.length % 2 === 1) out[last] = out[last]! + std * gaussian(rng);
   return out;
 }
 
