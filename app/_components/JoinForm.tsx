@@ -1,19 +1,13 @@
 'use client';
 
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import { api, errorMessage, rememberName, rememberedName } from '@/app/_lib/api';
+import { useTranslations } from 'use-intl';
+import { ApiError, api, rememberName, rememberedName } from '@/app/_lib/api';
+import { useErrorText } from '@/app/_lib/error-text';
 import { cx, ui } from './ui';
 
-const T = {
-  code: 'Join code',
-  codePlaceholder: 'e.g. DEMO42',
-  name: 'Your display name',
-  namePlaceholder: 'e.g. Ada',
-  submit: 'Join project',
-  pending: 'Joining…',
-  missingCode: 'Enter the join code you were given.',
-  missingName: 'Enter a display name so others know who you are.',
-};
+type JoinRole = 'member' | 'viewer';
+const ROLES: JoinRole[] = ['member', 'viewer'];
 
 interface Props {
   initialCode?: string;
@@ -23,11 +17,17 @@ interface Props {
   autoFocus?: boolean;
 }
 
-/** Join a project with its code and a display name; sets the project cookie. */
-export function JoinForm({ initialCode = '', onJoined, submitLabel = T.submit, autoFocus }: Props) {
+/**
+ * Join a project with its code and a display name, as a participant (edits and trains) or to
+ * watch only (a viewer); sets the project cookie.
+ */
+export function JoinForm({ initialCode = '', onJoined, submitLabel, autoFocus }: Props) {
+  const t = useTranslations('project.join');
+  const errorText = useErrorText();
   const id = useId();
   const [code, setCode] = useState(initialCode);
   const [name, setName] = useState('');
+  const [role, setRole] = useState<JoinRole>('member');
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<{ field: 'code' | 'name' | null; message: string } | null>(null);
 
@@ -37,17 +37,17 @@ export function JoinForm({ initialCode = '', onJoined, submitLabel = T.submit, a
     event.preventDefault();
     if (pending) return;
     const trimmedCode = code.trim().toUpperCase();
-    if (!trimmedCode) return setError({ field: 'code', message: T.missingCode });
-    if (!name.trim()) return setError({ field: 'name', message: T.missingName });
+    if (!trimmedCode) return setError({ field: 'code', message: t('missingCode') });
+    if (!name.trim()) return setError({ field: 'name', message: t('missingName') });
     setPending(true);
     setError(null);
     try {
-      const joined = await api.join(trimmedCode, name.trim());
+      const joined = await api.join(trimmedCode, name.trim(), role);
       rememberName(name);
       onJoined(joined.slug);
     } catch (err) {
-      const message = errorMessage(err);
-      setError({ field: /code/i.test(message) ? 'code' : /name/i.test(message) ? 'name' : null, message });
+      const field = err instanceof ApiError && (err.code === 'wrong_code' || err.code === 'rate_limited') ? 'code' : err instanceof ApiError && /name/i.test(err.message) ? 'name' : null;
+      setError({ field, message: errorText(err) });
       setPending(false);
     }
   }
@@ -57,14 +57,14 @@ export function JoinForm({ initialCode = '', onJoined, submitLabel = T.submit, a
     <form onSubmit={submit} noValidate className="space-y-4" aria-busy={pending}>
       <div className="space-y-1.5">
         <label htmlFor={`${id}-code`} className={ui.label}>
-          {T.code}
+          {t('code')}
         </label>
         <input
           id={`${id}-code`}
           name="code"
           value={code}
           onChange={(e) => setCode(e.target.value)}
-          placeholder={T.codePlaceholder}
+          placeholder={t('codePlaceholder')}
           autoComplete="off"
           autoCapitalize="characters"
           spellCheck={false}
@@ -77,14 +77,14 @@ export function JoinForm({ initialCode = '', onJoined, submitLabel = T.submit, a
       </div>
       <div className="space-y-1.5">
         <label htmlFor={`${id}-name`} className={ui.label}>
-          {T.name}
+          {t('name')}
         </label>
         <input
           id={`${id}-name`}
           name="name"
           value={name}
           onChange={(e) => setName(e.target.value)}
-          placeholder={T.namePlaceholder}
+          placeholder={t('namePlaceholder')}
           autoComplete="nickname"
           maxLength={40}
           autoFocus={autoFocus && !!initialCode}
@@ -93,13 +93,41 @@ export function JoinForm({ initialCode = '', onJoined, submitLabel = T.submit, a
           className={ui.input}
         />
       </div>
+      <fieldset className="min-w-0 space-y-2">
+        <legend className={cx(ui.label, 'mb-1.5')}>{t('roleLegend')}</legend>
+        <div className="grid gap-2 sm:grid-cols-2">
+          {ROLES.map((r) => (
+            <label
+              key={r}
+              className={cx(
+                'flex cursor-pointer items-start gap-2.5 rounded-lg border px-3 py-2.5 has-focus-visible:ring-3 has-focus-visible:ring-brand-100',
+                role === r ? 'border-brand-500 bg-brand-50' : 'border-slate-300 bg-white hover:bg-slate-50',
+              )}
+            >
+              <input
+                type="radio"
+                name="role"
+                value={r}
+                data-testid={`join-as-${r}`}
+                checked={role === r}
+                onChange={() => setRole(r)}
+                className="mt-1 h-4 w-4 shrink-0 accent-brand-600"
+              />
+              <span className="min-w-0">
+                <span className="block font-semibold text-slate-900">{t(`roles.${r}.title`)}</span>
+                <span className="block text-sm text-slate-600">{t(`roles.${r}.hint`)}</span>
+              </span>
+            </label>
+          ))}
+        </div>
+      </fieldset>
       {error && (
         <p id={errorId} role="alert" className={ui.error}>
           {error.message}
         </p>
       )}
       <button type="submit" disabled={pending} className={cx(ui.button, ui.primary, 'w-full')}>
-        {pending ? T.pending : submitLabel}
+        {pending ? t('pending') : (submitLabel ?? (role === 'viewer' ? t('submitWatch') : t('submit')))}
       </button>
     </form>
   );

@@ -1,39 +1,15 @@
 'use client';
 
 import { useState } from 'react';
+import { useTranslations } from 'use-intl';
 import type { RunState, RunStatus } from '@/server/protocol';
-import { ApiError, api, errorMessage } from '@/app/_lib/api';
+import { ApiError, api } from '@/app/_lib/api';
+import { useErrorText } from '@/app/_lib/error-text';
 import type { SpecSnapshot } from '@/app/_lib/useSpec';
 import type { Training } from '@/app/_lib/useTraining';
 import { MetricsChart } from './MetricsChart';
 import { SpecDriftNotice } from './SpecDriftNotice';
 import { cx, ui } from './ui';
-
-const T = {
-  title: 'Training',
-  train: 'Train',
-  starting: 'Starting…',
-  controls: { pause: 'Pause', resume: 'Resume', stop: 'Stop' },
-  controlsLabel: 'Run controls',
-  status: { none: 'Not started', waiting: 'Waiting', training: 'Training', paused: 'Paused', finished: 'Finished', stopped: 'Stopped', failed: 'Failed' } satisfies Record<RunStatus | 'none', string>,
-  round: (r: number, n: number) => `Round ${r} / ${n}`,
-  updates: (got: number, of: number) => `${got} of ${of} update${of === 1 ? '' : 's'} received this round`,
-  overall: 'Overall progress',
-  roundProgress: 'This round',
-  reasons: {
-    notOwner: 'Only the project owner can start training.',
-    loading: 'Waiting for the shared spec to load.',
-    invalid: (n: number) => `Fix the spec first (${n} problem${n === 1 ? '' : 's'}).`,
-    active: 'A run is already in progress.',
-  },
-  noRunHint: 'Press Train to start a run with the current spec.',
-  noRunHintMember: 'The owner starts a run; your browser then trains a share of the data.',
-  errors: {
-    run_active: 'A run is already in progress.',
-    forbidden: 'Only the project owner can start training.',
-    invalid_spec: 'The server rejected the spec:',
-  } as Record<string, string>,
-};
 
 const STATUS_STYLE: Record<RunStatus | 'none', string> = {
   none: 'bg-slate-100 text-slate-700',
@@ -74,7 +50,12 @@ interface Props {
   onStarted: () => void;
 }
 
+/** Errors of Train with a message of their own here; others use the common error texts. */
+const START_ERRORS = ['run_active', 'forbidden', 'invalid_spec'] as const;
+
 export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Props) {
+  const t = useTranslations('training.panel');
+  const errorText = useErrorText();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<{ message: string; details: string[] } | null>(null);
   const run = training.run;
@@ -83,13 +64,13 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
   const { overall, round } = progress(run);
 
   const reason = !isOwner
-    ? T.reasons.notOwner
+    ? t('reasons.notOwner')
     : !snap?.seeded
-      ? T.reasons.loading
+      ? t('reasons.loading')
       : !snap.spec
-        ? T.reasons.invalid(snap.problemCount)
+        ? t('reasons.invalid', { count: snap.problemCount })
         : isActive(run)
-          ? T.reasons.active
+          ? t('reasons.active')
           : null;
 
   async function control(action: 'pause' | 'resume' | 'stop') {
@@ -99,7 +80,7 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
     try {
       await api.controlRun(slug, run.runId, action);
     } catch (err) {
-      setError({ message: errorMessage(err), details: [] });
+      setError({ message: errorText(err), details: [] });
     } finally {
       setPending(false);
     }
@@ -112,8 +93,8 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
       await api.train(slug);
       onStarted();
     } catch (err) {
-      const code = err instanceof ApiError ? err.code : '';
-      const message = T.errors[code] ?? errorMessage(err);
+      const code = err instanceof ApiError ? START_ERRORS.find((c) => c === err.code) : undefined;
+      const message = code ? t(`errors.${code}`) : errorText(err);
       setError({ message, details: err instanceof ApiError ? detailsList(err.details) : [] });
     } finally {
       setPending(false);
@@ -125,25 +106,25 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
       <div className="flex flex-wrap items-center justify-between gap-3">
         <div className="flex items-center gap-3">
           <h2 id="training-title" className={ui.cardTitle}>
-            {T.title}
+            {t('title')}
           </h2>
           <span data-testid="run-status" data-status={status} className={cx('rounded-full px-2.5 py-0.5 text-sm font-semibold', STATUS_STYLE[status])}>
-            {T.status[status]}
+            {t(`status.${status}`)}
           </span>
         </div>
         {isOwner && isActive(run) && (
-          <div className="flex gap-2" role="group" aria-label={T.controlsLabel}>
+          <div className="flex gap-2" role="group" aria-label={t('controlsLabel')}>
             {run?.status === 'paused' ? (
               <button type="button" data-testid="resume-button" className={cx(ui.button, ui.secondary)} disabled={pending} onClick={() => void control('resume')}>
-                ▶ {T.controls.resume}
+                ▶ {t('controls.resume')}
               </button>
             ) : (
               <button type="button" data-testid="pause-button" className={cx(ui.button, ui.secondary)} disabled={pending} onClick={() => void control('pause')}>
-                ❚❚ {T.controls.pause}
+                ❚❚ {t('controls.pause')}
               </button>
             )}
             <button type="button" data-testid="stop-button" className={cx(ui.button, ui.secondary)} disabled={pending} onClick={() => void control('stop')}>
-              ■ {T.controls.stop}
+              ■ {t('controls.stop')}
             </button>
           </div>
         )}
@@ -156,13 +137,13 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
             aria-describedby={reason ? 'train-reason' : undefined}
             onClick={() => void start()}
           >
-            {pending ? T.starting : `▶ ${T.train}`}
+            {pending ? t('starting') : `▶ ${t('train')}`}
           </button>
         )}
       </div>
       {reason && (isOwner || !run) && !(isOwner && isActive(run)) && (
         <p id="train-reason" data-testid="train-disabled-reason" className={cx(ui.hint, 'mt-2')}>
-          {isOwner ? reason : T.noRunHintMember}
+          {isOwner ? reason : t('noRunHintMember')}
         </p>
       )}
       {run && isActive(run) && <SpecDriftNotice slug={slug} runSpec={run.spec} current={snap?.spec ?? null} isOwner={isOwner} onRestarted={onStarted} />}
@@ -182,16 +163,16 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
       <div className="mt-4 space-y-2">
         <div className="flex flex-wrap items-baseline justify-between gap-2">
           <p data-testid="round-indicator" className="text-2xl font-bold tabular-nums">
-            {T.round(run?.round ?? 0, total)}
+            {t('round', { round: run?.round ?? 0, total })}
           </p>
           <p className="min-h-5 text-sm text-slate-600" data-testid="waiting-reason" aria-live="polite">
-            {run?.waitingReason ?? (run || !isOwner || reason ? '' : T.noRunHint)}
+            {run?.waitingReason ?? (run || !isOwner || reason ? '' : t('noRunHint'))}
           </p>
         </div>
         <div
           data-testid="progress-bar"
           role="progressbar"
-          aria-label={T.overall}
+          aria-label={t('overall')}
           aria-valuemin={0}
           aria-valuemax={100}
           aria-valuenow={Math.round(overall * 100)}
@@ -203,7 +184,7 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
           <div
             data-testid="round-progress"
             role="progressbar"
-            aria-label={T.roundProgress}
+            aria-label={t('roundProgress')}
             aria-valuemin={0}
             aria-valuemax={100}
             aria-valuenow={Math.round(round * 100)}
@@ -211,7 +192,7 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
           >
             <div className="h-full bg-emerald-500 transition-[width] duration-300" style={{ width: `${round * 100}%` }} />
           </div>
-          <p className="text-sm text-slate-600 tabular-nums">{run && isActive(run) ? T.updates(run.received, run.participants) : '\u00a0'}</p>
+          <p className="text-sm text-slate-600 tabular-nums">{run && isActive(run) ? t('updates', { received: run.received, participants: run.participants }) : '\u00a0'}</p>
         </div>
       </div>
 

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import type { Awareness } from 'y-protocols/awareness';
+import { YJS_CLOSE, roomAwarenessSchema, type RoomAwareness } from '@/server/protocol/messages';
 import { api, type Ticket } from './api';
 import { colorFor, isPresenceState, type Peer } from './presence';
 
@@ -18,6 +19,15 @@ export interface Collab {
   peers: Peer[];
   /** Publishes which field this browser is editing (null when none). */
   setEditing: (path: string | null) => void;
+  /** The room's settings as the server announces them (spec lock, members revision); null until known. */
+  room: RoomAwareness | null;
+}
+
+export interface CollabOptions {
+  /** Watch only (the projector): a read-only connection that publishes no presence. */
+  watch?: boolean;
+  /** The server said this member's role changed: fetch a new ticket (it carries the new role). */
+  onRoleChanged?: () => void;
 }
 
 /** Tickets live two minutes; refresh well before that so reconnects always carry a valid one. */
@@ -41,9 +51,24 @@ function wsOrigin(): string {
   return `${protocol === 'https:' ? 'wss:' : 'ws:'}//${host}`;
 }
 
+/** The server's announced room settings among the awareness states, or null. */
+function readRoom(awareness: Awareness): RoomAwareness | null {
+  for (const state of awareness.getStates().values()) {
+    const parsed = roomAwarenessSchema.safeParse(state);
+    if (parsed.success) return parsed.data.room;
+  }
+  return null;
+}
+
 /** The project's shared Yjs document over an authenticated websocket, with presence. */
-export function useCollab(slug: string, ticket: Ticket): Collab {
+export function useCollab(slug: string, ticket: Ticket, options: CollabOptions = {}): Collab {
+  const watch = options.watch === true;
+  const onRoleChanged = useRef(options.onRoleChanged);
+  onRoleChanged.current = options.onRoleChanged;
   const [doc, setDoc] = useState<Y.Doc | null>(null);
+  const [room, setRoom] = useState<RoomAwareness | null>(null);
+  // Bumped when the server refused an edit: the local copy holds it, so start from a fresh one.
+  const [generation, setGeneration] = useState(0);
   const [status, setStatus] = useState<CollabStatus>('connecting');
   const [synced, setSynced] = useState(false);
   const [peers, setPeers] = useState<Peer[]>([]);
@@ -53,13 +78,22 @@ export function useCollab(slug: string, ticket: Ticket): Collab {
 
   useEffect(() => {
     const ydoc = new Y.Doc();
-    const provider = new WebsocketProvider(`${wsOrigin()}/yjs`, slug, ydoc, { params: { ticket: firstTicket.current } });
+    const params = (ticket: string): Record<string, string> => (watch ? { ticket, mode: 'watch' } : { ticket });
+    const provider = new WebsocketProvider(`${wsOrigin()}/yjs`, slug, ydoc, { params: params(firstTicket.current) });
     const awareness = provider.awareness;
-    awareness.setLocalState({ user: { name, color: colorFor(memberId), memberId, role }, editing: null, notesCursor: null });
+    // The projector is nobody: it shows who is online without appearing among them.
+    awareness.setLocalState(watch ? null : { user: { name, color: colorFor(memberId), memberId, role }, editing: null, notesCursor: null });
     awarenessByDoc.set(ydoc, awareness);
 
     let lastPeers = '';
+    let lastRoom = '';
     const readPeers = () => {
+      const announced = readRoom(awareness);
+      const roomKey = JSON.stringify(announced);
+      if (roomKey !== lastRoom) {
+        lastRoom = roomKey;
+        setRoom(announced);
+      }
       const list: Peer[] = [];
       awareness.getStates().forEach((state, clientId) => {
         if (isPresenceState(state)) list.push({ ...state, editing: state.editing ?? null, clientId, isSelf: clientId === ydoc.clientID });
@@ -77,7 +111,7 @@ export function useCollab(slug: string, ticket: Ticket): Collab {
       try {
         const fresh = await api.ticket(slug);
         firstTicket.current = fresh.ticket;
-        if (!disposed) provider.params = { ticket: fresh.ticket };
+        if (!disposed) provider.params = params(fresh.ticket);
       } catch {
         // keep the old ticket; the next refresh or reconnect tries again
       }
@@ -88,7 +122,17 @@ export function useCollab(slug: string, ticket: Ticket): Collab {
       if (isSynced) setSynced(true);
     };
     // A dropped connection may come back after the ticket expired (laptop asleep): get a new one.
-    const onClose = () => void refreshTicket();
+    const onClose = (event: { code?: number } | null) => {
+      const code = event?.code;
+      if (code === YJS_CLOSE.read_only.code || code === YJS_CLOSE.spec_locked.code) {
+        // The server refused an edit and kept its document: resync from scratch, dropping ours.
+        provider.disconnect();
+        setGeneration((g) => g + 1);
+        return;
+      }
+      if (code === YJS_CLOSE.role_changed.code) onRoleChanged.current?.();
+      void refreshTicket();
+    };
     provider.on('status', onStatus);
     provider.on('sync', onSync);
     provider.on('connection-close', onClose);
@@ -113,7 +157,7 @@ export function useCollab(slug: string, ticket: Ticket): Collab {
       ydoc.destroy();
       if (providerRef.current === provider) providerRef.current = null;
     };
-  }, [slug, memberId, name, role]);
+  }, [slug, memberId, name, role, watch, generation]);
 
   const setEditing = useCallback((path: string | null) => {
     const awareness = providerRef.current?.awareness;
@@ -122,5 +166,5 @@ export function useCollab(slug: string, ticket: Ticket): Collab {
     awareness.setLocalStateField('editing', path);
   }, []);
 
-  return { doc, status, synced, peers, setEditing };
+  return { doc, status, synced, peers, setEditing, room };
 }
