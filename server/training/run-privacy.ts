@@ -61,8 +61,12 @@ export class RunPrivacy {
     return this.accountant.ledger();
   }
 
-  /** Why an update cannot come from an honest DP client (null when its norm is plausible). */
+  /**
+   * Why an update cannot come from an honest DP client (null when its norm is plausible). With
+   * secure aggregation the server sees masked updates whose norm says nothing: no check.
+   */
   checkUpdate(delta: Float32Array, encoding: VectorEncoding): string | null {
+    if (this.settings.secureAggregation === 'on') return null;
     const norm = l2Norm(delta);
     const { min, max } = plausibleNormRange(delta.length, this.settings, encoding);
     if (norm > max) return `Update norm ${norm.toPrecision(4)} is above what clipping to ${this.settings.clipNorm} plus the run's noise allows (${max.toPrecision(4)}): this run uses differential privacy.`;

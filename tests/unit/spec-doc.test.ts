@@ -391,13 +391,7 @@ describe('spec version 2: limits, the sign task, upgrading version 1', () => {
     assert.equal(validateSpec({ ...huge, layers: huge.layers.slice(0, 1) }).ok, true);
   });
 
-  test('differential privacy can be switched on (with noise); secure aggregation is still refused with a reason', () => {
-    const on = validateSpec({ ...DEFAULT_SPEC, privacy: { ...DEFAULT_SPEC.privacy, differentialPrivacy: 'on', secureAggregation: 'on' } });
-    assert.equal(on.ok, false);
-    if (!on.ok) {
-      assert.deepEqual(on.problems.map((p) => p.path), ['privacy.secureAggregation']);
-      assert.match(on.problems[0]!.message, /Not available yet/);
-    }
+  test('differential privacy can be switched on, with noise', () => {
     assert.equal(validateSpec({ ...DEFAULT_SPEC, privacy: { ...DEFAULT_SPEC.privacy, differentialPrivacy: 'on', clipNorm: 2, noiseMultiplier: 1.1 } }).ok, true);
     const noiseless = validateSpec({ ...DEFAULT_SPEC, privacy: { ...DEFAULT_SPEC.privacy, differentialPrivacy: 'on', noiseMultiplier: 0 } });
     assert.equal(noiseless.ok, false);
