@@ -14,6 +14,8 @@ import {
 } from '../server/protocol';
 
 import { privatizeUpdate } from './ml/dp';
+import { secureAggregationSupported } from './secagg-keys';
+import { SecAggClientRound } from './secagg-session';
 
 // Type-only: the protocol client never loads TensorFlow.js itself; `train` is injected.
 import type { TrainResult, TrainTask } from './ml/train';
@@ -38,6 +40,8 @@ type Events = {
   model: ModelMessage & { weightsF32: Float32Array };
   assign: AssignMessage;
   trained: { runId: string; round: number; result: TrainResult };
+  /** Secure aggregation steps this client took: key sent, masked update sent, seeds revealed for dropped peers. */
+  secagg: { runId: string; round: number; step: 'key' | 'masked' | 'revealed'; dropped?: string[] };
   /** The global model as of a round (from `model`, or from an assignment: the weights before `round`), for views. */
   global: GlobalModel;
   error: Extract<ServerMessage, { type: 'error' }>;
@@ -62,6 +66,10 @@ export class TrainingClient {
   private readonly listeners = new Map<keyof Events, Set<(e: never) => void>>();
   private contribute: boolean;
   private readonly options: TrainingClientOptions;
+  /** This connection's id in the room (from welcome); secure aggregation orders masks by it. */
+  private clientId: string | null = null;
+  /** The secure aggregation round attempt this client takes part in (one at a time). */
+  private secagg: SecAggClientRound | null = null;
 
   constructor(options: TrainingClientOptions) {
     this.options = { ...options }; // a copy: setBackend changes it
@@ -144,6 +152,15 @@ export class TrainingClient {
     const message = parsed.data;
     switch (message.type) {
       case 'welcome':
+        this.clientId = message.clientId;
+        this.emit('welcome', message);
+        return;
+      case 'secagg_roster':
+        void this.maskForRoster(message);
+        return;
+      case 'secagg_reveal_request':
+        this.revealSeeds(message);
+        return;
       case 'state':
       case 'error':
         this.emit(message.type, message as never);
@@ -188,6 +205,11 @@ export class TrainingClient {
       // Differential privacy: the update is clipped and noised here, before it leaves this device
       // (workers/ml/dp.ts); training loss and accuracy are not privatised, so they stay home.
       const dp = message.spec.privacy.differentialPrivacy === 'on';
+      const delta = dp ? privatizeUpdate(result.delta, message.spec.privacy) : result.delta;
+      if (message.secureAggregation) {
+        await this.joinSecAgg(message, message.secureAggregation.session, result, delta, dp);
+        return;
+      }
       this.send({
         type: 'update',
         runId: message.runId,
@@ -197,10 +219,64 @@ export class TrainingClient {
         trainLoss: dp ? null : result.trainLoss,
         ...(!dp && typeof result.trainAccuracy === 'number' ? { trainAccuracy: result.trainAccuracy } : {}),
         encoding: message.encoding,
-        delta: encodeVector(dp ? privatizeUpdate(result.delta, message.spec.privacy) : result.delta, message.manifest, message.encoding),
+        delta: encodeVector(delta, message.manifest, message.encoding),
       });
     } catch (error) {
       this.emit('error', { type: 'error', code: 'internal', message: `Local training failed: ${String(error)}` });
+    }
+  }
+
+  /**
+   * Secure aggregation, after training: a fresh ECDH key pair per round; the public key goes to
+   * the server with the sample count, the contribution (DP noise already in it) waits for the
+   * roster. Without WebCrypto (plain http on a LAN address) this client cannot take part.
+   */
+  private async joinSecAgg(message: AssignMessage, session: string, result: TrainResult, delta: Float32Array, dp: boolean): Promise<void> {
+    if (!secureAggregationSupported()) {
+      this.emit('error', { type: 'error', code: 'internal', message: 'Secure aggregation needs WebCrypto, which browsers offer only over HTTPS or on localhost: this device cannot take part.' });
+      return;
+    }
+    if (!this.clientId) return;
+    if (!delta.every(Number.isFinite)) {
+      this.emit('error', { type: 'error', code: 'internal', message: 'Local training diverged (non-finite update): this round is skipped.' });
+      return;
+    }
+    const contribution = {
+      delta,
+      samples: result.samples,
+      computeMs: result.computeMs,
+      trainLoss: dp ? null : result.trainLoss,
+      trainAccuracy: !dp && typeof result.trainAccuracy === 'number' ? result.trainAccuracy : null,
+    };
+    const round = await SecAggClientRound.start({ runId: message.runId, round: message.round, session, self: this.clientId }, contribution);
+    if (!this.socket.connected) return;
+    this.secagg = round;
+    this.send({ type: 'secagg_key', runId: message.runId, round: message.round, session, publicKey: round.publicKey, samples: result.samples });
+    this.emit('secagg', { runId: message.runId, round: message.round, step: 'key' });
+  }
+
+  private async maskForRoster(message: Extract<ServerMessage, { type: 'secagg_roster' }>): Promise<void> {
+    const round = this.secagg;
+    if (!round?.matches(message)) return;
+    try {
+      const masked = await round.mask(message);
+      if (!this.socket.connected) return;
+      this.send({ type: 'secagg_masked', runId: round.runId, round: round.round, session: round.session, samples: round.samples, computeMs: round.computeMs, masked });
+      this.emit('secagg', { runId: round.runId, round: round.round, step: 'masked' });
+    } catch (error) {
+      this.emit('error', { type: 'error', code: 'internal', message: `Secure aggregation: ${String(error instanceof Error ? error.message : error)}` });
+    }
+  }
+
+  private revealSeeds(message: Extract<ServerMessage, { type: 'secagg_reveal_request' }>): void {
+    const round = this.secagg;
+    if (!round?.matches(message)) return;
+    try {
+      const seeds = round.reveal(message);
+      this.send({ type: 'secagg_reveal', runId: round.runId, round: round.round, session: round.session, seeds });
+      this.emit('secagg', { runId: round.runId, round: round.round, step: 'revealed', dropped: message.dropped });
+    } catch (error) {
+      this.emit('error', { type: 'error', code: 'internal', message: `Secure aggregation: refused to reveal seeds: ${String(error instanceof Error ? error.message : error)}` });
     }
   }
 }

@@ -58,7 +58,37 @@ export const updateMessage = z.object({
   delta: binary,
 });
 
-export const clientMessageSchema = z.discriminatedUnion('type', [helloMessage, updateMessage]);
+// Secure aggregation (spec.privacy.secureAggregation: on; see PROTOCOL.md and workers/ml/secagg.ts).
+const secaggSession = z.string().min(1).max(64);
+/** A client's ephemeral ECDH P-256 public key (65 raw bytes) for the round, sent once it has trained, with the samples it trained on. */
+export const secaggKeyMessage = z.object({
+  type: z.literal('secagg_key'),
+  runId: z.string().max(64),
+  round: z.number().int().min(1),
+  session: secaggSession,
+  publicKey: binary,
+  samples: z.number().int().min(1).max(10_000_000),
+});
+/** The masked contribution: (P + 4) little-endian u32 values, its delta and statistics in fixed point plus pairwise masks (mod 2³²). */
+export const secaggMaskedMessage = z.object({
+  type: z.literal('secagg_masked'),
+  runId: z.string().max(64),
+  round: z.number().int().min(1),
+  session: secaggSession,
+  samples: z.number().int().min(1).max(10_000_000),
+  computeMs: z.number().min(0).max(86_400_000),
+  masked: binary,
+});
+/** A survivor's answer to `secagg_reveal_request`: the 32-byte seed it shares with each dropped client. */
+export const secaggRevealMessage = z.object({
+  type: z.literal('secagg_reveal'),
+  runId: z.string().max(64),
+  round: z.number().int().min(1),
+  session: secaggSession,
+  seeds: z.array(z.object({ clientId: z.string().max(200), seed: binary })).max(10_000),
+});
+
+export const clientMessageSchema = z.discriminatedUnion('type', [helloMessage, updateMessage, secaggKeyMessage, secaggMaskedMessage, secaggRevealMessage]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
 // ---- server → client -------------------------------------------------------------------------
@@ -77,6 +107,11 @@ export const roundMetricsSchema = z.object({
   samples: z.number().int(),
   /** Wall time of the round, start of assignment to aggregated model (ms). */
   durationMs: z.number().min(0).optional(),
+  /**
+   * Secure aggregation rounds: masked updates summed, clients dropped after the key exchange, and
+   * whether their dangling masks had to be removed with seeds the survivors revealed ('recovered').
+   */
+  secureAggregation: z.object({ summed: z.number().int(), dropped: z.number().int(), outcome: z.enum(['complete', 'recovered']) }).optional(),
 });
 export type RoundMetrics = z.infer<typeof roundMetricsSchema>;
 
@@ -98,6 +133,19 @@ export const privacyStatusSchema = z.object({
 });
 export type PrivacyStatus = z.infer<typeof privacyStatusSchema>;
 
+export const SECAGG_PHASES = ['keys', 'masking', 'revealing', 'unmasking'] as const;
+/** Why a secure aggregation round had to run again (the masked sum could not be opened). */
+export const SECAGG_REDO_REASONS = ['too_few_keys', 'too_few_masked', 'reveal_missing'] as const;
+export const secaggStatusSchema = z.object({
+  /** Step of the open round: collecting public keys, masked updates, revealed seeds, or summing. null between rounds. */
+  phase: z.enum(SECAGG_PHASES).nullable(),
+  keys: z.number().int().min(0),
+  masked: z.number().int().min(0),
+  /** The last time a round had to run again, and why. */
+  lastRedo: z.object({ round: z.number().int(), reason: z.enum(SECAGG_REDO_REASONS) }).nullable(),
+});
+export type SecAggStatus = z.infer<typeof secaggStatusSchema>;
+
 export const runStateSchema = z.object({
   runId: z.string(),
   status: z.enum(RUN_STATUSES),
@@ -116,6 +164,8 @@ export const runStateSchema = z.object({
   spec: modelSpecSchema,
   /** Privacy spent so far when the run trains with differential privacy; null without it. */
   privacy: privacyStatusSchema.nullable().default(null),
+  /** Secure aggregation progress of the open round; null without it. */
+  secureAggregation: secaggStatusSchema.nullable().default(null),
 });
 export type RunState = z.infer<typeof runStateSchema>;
 
@@ -146,6 +196,30 @@ export const assignMessage = z.object({
   /** This client's shard: training indices i with i % parts === part. */
   shard: z.object({ part: z.number().int().min(0), parts: z.number().int().min(1) }),
   deadlineMs: z.number().int().min(1),
+  /** Secure aggregation: the round attempt's session, to quote in every secagg_* message (absent without it). */
+  secureAggregation: z.object({ session: secaggSession }).optional(),
+});
+
+/** Everyone who sent a key, to each of them: derive a seed with every other member, mask, send `secagg_masked` within deadlineMs. */
+export const secaggRosterMessage = z.object({
+  type: z.literal('secagg_roster'),
+  runId: z.string(),
+  round: z.number().int().min(1),
+  session: secaggSession,
+  /** Fixed-point scale exponent f of the round (values travel as round(samples·v·2^f) mod 2³²). */
+  scaleBits: z.number().int().min(-64).max(64),
+  members: z.array(z.object({ clientId: z.string(), publicKey: binary })).min(2).max(10_000),
+  deadlineMs: z.number().int().min(1),
+});
+
+/** To the clients whose masked update was summed: reveal the seeds you share with these clients, which dropped out after the key exchange. */
+export const secaggRevealRequestMessage = z.object({
+  type: z.literal('secagg_reveal_request'),
+  runId: z.string(),
+  round: z.number().int().min(1),
+  session: secaggSession,
+  dropped: z.array(z.string()).min(1).max(10_000),
+  deadlineMs: z.number().int().min(1),
 });
 
 export const modelMessage = z.object({
@@ -170,7 +244,11 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   assignMessage,
   modelMessage,
   errorMessage,
+  secaggRosterMessage,
+  secaggRevealRequestMessage,
 ]);
+export type SecAggRosterMessage = z.infer<typeof secaggRosterMessage>;
+export type SecAggRevealRequestMessage = z.infer<typeof secaggRevealRequestMessage>;
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
 export type AssignMessage = z.infer<typeof assignMessage>;
 export type ModelMessage = z.infer<typeof modelMessage>;

@@ -178,8 +178,9 @@ export const SWITCH = ['off', 'on'] as const;
  * `clipNorm` and adds Gaussian noise of std noiseMultiplier·clipNorm before sending it
  * (workers/ml/dp.ts); the server checks the norms and counts the ε spent for `delta`
  * (privacy-accountant.ts). The unit of privacy is one participant's contribution to a round.
- * Secure aggregation is still a placeholder the validator refuses to switch on, so nobody
- * believes they are protected when not.
+ * Secure aggregation: clients mask their updates pairwise so the server only learns their sum
+ * (workers/ml/secagg.ts, server/training/secagg.ts); combinations that need individual updates
+ * are refused (checkSecureAggregation).
  */
 export const privacySpecSchema = z.object({
   differentialPrivacy: z.enum(SWITCH),
@@ -235,12 +236,50 @@ function upgrade(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Secure aggregation: the largest |value| a client encodes in fixed point (workers/ml/secagg.ts);
+ * larger ones are clamped. Part of the wire format, so it lives here.
+ */
+export const SECAGG_BOUND = 1024;
+/** Most mask values one client expands in a round: (peers) × (parameters + 4). */
+export const SECAGG_MAX_MASK_VALUES = 100_000_000;
+
+/**
+ * What cannot work when the server only ever sees a masked sum, each refused on the field to
+ * change. Differential privacy can: clients add their noise before masking (the server can no
+ * longer check each update's norm, and the sum carries every client's noise).
+ */
+function checkSecureAggregation(spec: z.infer<typeof specObjectSchema>, ctx: z.RefinementCtx): void {
+  const refuse = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  if (spec.strategy.aggregator !== 'mean') {
+    refuse(['strategy', 'aggregator'], 'Secure aggregation only reveals the sum of the updates: a median or trimmed mean needs each update in the clear. Use the mean');
+  }
+  if (spec.strategy.clipNorm > 0) {
+    refuse(['strategy', 'clipNorm'], 'With secure aggregation the server cannot see an update to measure or clip its norm: set 0 (clients can clip with differential privacy)');
+  }
+  if (spec.encoding !== 'float32') {
+    refuse(['encoding'], 'With secure aggregation updates travel as masked 32-bit fixed-point numbers; float16 and int8 quantise each update with its own scale, which masks cannot hide. Use float32');
+  }
+  if (spec.sampling.minClients < 2) {
+    refuse(['sampling', 'minClients'], 'Secure aggregation needs at least 2 clients per round: the sum of one update is that update');
+  }
+  if (spec.privacy.differentialPrivacy === 'on' && spec.privacy.noiseMultiplier * spec.privacy.clipNorm > SECAGG_BOUND / 8) {
+    refuse(['privacy', 'noiseMultiplier'], `With secure aggregation each value must stay within ±${SECAGG_BOUND}: noise multiplier × clip norm may be at most ${SECAGG_BOUND / 8}`);
+  }
+  const params = inferShapes(spec).params;
+  const peers = Math.max(1, Math.min(spec.sampling.maxClients, 10_000) - 1);
+  if (peers * (params + 4) > SECAGG_MAX_MASK_VALUES) {
+    const most = Math.max(2, Math.floor(SECAGG_MAX_MASK_VALUES / (params + 4)) + 1);
+    refuse(['sampling', 'maxClients'], `With secure aggregation every client expands one mask per peer: with ${params.toLocaleString('en')} parameters at most ${most.toLocaleString('en')} clients per round`);
+  }
+}
+
 /** Limits and combinations a field-by-field check cannot see, each tied to the field to fix. */
 function checkWhole(spec: z.infer<typeof specObjectSchema>, ctx: z.RefinementCtx): void {
   if (spec.dataset.name === 'sign' && (spec.features.length !== 1 || spec.features[0] !== 'x1')) {
     ctx.addIssue({ code: 'custom', path: ['features'], message: 'The "is x > 0" task has a single input: use x₁ only' });
   }
-  if (spec.privacy.secureAggregation === 'on') ctx.addIssue({ code: 'custom', path: ['privacy', 'secureAggregation'], message: 'Not available yet: it arrives with the trust features' });
+  if (spec.privacy.secureAggregation === 'on') checkSecureAggregation(spec, ctx);
   if (spec.privacy.differentialPrivacy === 'on' && spec.privacy.noiseMultiplier === 0) {
     ctx.addIssue({ code: 'custom', path: ['privacy', 'noiseMultiplier'], message: 'Differential privacy needs noise: set a noise multiplier above 0' });
   }

@@ -1,5 +1,6 @@
-import type { ContributionStatus, ErrorCode } from '../protocol';
+import { assertNever, type ContributionStatus, type ErrorCode } from '../protocol';
 import { createAggregator, type Aggregator, type AggregatorConfig } from './aggregation';
+import { SecAggRound, type RosterEntry, type UnmaskJob } from './secagg';
 
 /**
  * The federated round loop as a pure state machine: events in, decisions out. It knows no
@@ -24,7 +25,12 @@ export interface CoordinatorConfig {
   aggregator?: AggregatorConfig;
   /** State of the client sampler's PRNG, from the last checkpoint (or the run's seed). */
   samplerState?: number;
+  /** Secure aggregation: clients send masked vectors (secagg_* events), never plain updates. */
+  secureAggregation?: boolean;
 }
+
+/** Why a secure aggregation attempt could not open its sum and the round runs again. */
+export type SecAggRedoReason = 'too_few_keys' | 'too_few_masked' | 'reveal_missing';
 
 export type CoordinatorEvent =
   | { type: 'client_available'; clientId: string }
@@ -37,6 +43,14 @@ export type CoordinatorEvent =
   | { type: 'update_refused'; clientId: string; round?: number }
   /** Sampling changed mid-run: applies from the next round (and may end a wait for clients now). */
   | { type: 'configure'; minClients: number; fraction: number; maxClients: number }
+  /** Secure aggregation: a participant's public key (after training), masked vector, revealed seeds. */
+  | { type: 'secagg_key'; clientId: string; round: number; session: string; publicKey: Uint8Array; samples: number }
+  | { type: 'secagg_masked'; clientId: string; round: number; session: string; samples: number; computeMs: number; masked: Uint32Array }
+  | { type: 'secagg_reveal'; clientId: string; round: number; session: string; seeds: { clientId: string; seed: Uint8Array }[] }
+  /** The deadline of a secure aggregation step (masked vectors or seeds) passed. */
+  | { type: 'secagg_timeout'; round: number; session: string; step: 'masking' | 'revealing' }
+  /** The shell opened the masked sum of `secagg_unmask`. */
+  | { type: 'secagg_unmasked'; round: number; session: string; delta: Float32Array; trainLoss: number | null; trainAccuracy: number | null }
   /** Owner controls: pause abandons the open round (it runs again on resume); stop ends the run. */
   | { type: 'pause' }
   | { type: 'resume' }
@@ -77,15 +91,31 @@ export interface RoundTally {
   rejected: number;
 }
 
+/** How a secure aggregation round's sum was opened, for its metrics. */
+export interface SecAggOutcome {
+  summed: number;
+  dropped: number;
+  outcome: 'complete' | 'recovered';
+  trainLoss: number | null;
+  trainAccuracy: number | null;
+}
+
 export type Decision =
-  | { type: 'start_round'; round: number; participants: string[] }
+  /** `session`: the secure aggregation attempt every secagg message of the round quotes (absent without it). */
+  | { type: 'start_round'; round: number; participants: string[]; session?: string }
   | { type: 'reject_update'; clientId: string; code: ErrorCode; message: string }
   /**
    * Aggregate now: `aggregate` holds every accepted update, already folded in. The shell hands
    * `aggregate.delta()` to the server optimizer, which streams a mean in without a separate pass.
    * It stays valid until the shell reports `round_saved` (the next round reuses it).
    */
-  | { type: 'close_round'; round: number; aggregate: Aggregator; samples: number; contributions: Contribution[]; tally: RoundTally; fates: ClientFate[] }
+  | { type: 'close_round'; round: number; aggregate: Aggregator; samples: number; contributions: Contribution[]; tally: RoundTally; fates: ClientFate[]; secureAggregation?: SecAggOutcome }
+  /** Secure aggregation: send the roster to its members; start the masking step's timer. */
+  | { type: 'secagg_roster'; round: number; session: string; members: RosterEntry[]; scaleBits: number }
+  /** Secure aggregation: ask the survivors for the seeds they share with the dropped clients; start the step's timer. */
+  | { type: 'secagg_reveal_request'; round: number; session: string; survivors: string[]; dropped: string[] }
+  /** Secure aggregation: open the sum (async), then report `secagg_unmasked`. */
+  | { type: 'secagg_unmask'; round: number; session: string; job: UnmaskJob }
   | { type: 'waiting'; reason: string }
   | { type: 'finished' }
   | { type: 'paused' }
@@ -114,6 +144,10 @@ export class Coordinator {
   /** A pause asked for while the round was being aggregated: applied once it is saved. */
   private pauseAfterSave = false;
   private waitingReason: string | null = 'Waiting for a participant to connect';
+  /** The open round's secure aggregation attempt; attempts count up so each has its own session. */
+  private secagg: SecAggRound | null = null;
+  private secaggAttempts = 0;
+  private secaggRedo: { round: number; reason: SecAggRedoReason } | null = null;
 
   private readonly config: CoordinatorConfig;
 
@@ -133,6 +167,16 @@ export class Coordinator {
       received: this.contributions.length,
       tally: { ...this.tally },
       waitingReason: this.phase === 'waiting' ? this.waitingReason : null,
+      ...(this.config.secureAggregation ? { secureAggregation: this.secaggSnapshot() } : {}),
+    };
+  }
+
+  private secaggSnapshot() {
+    return {
+      phase: this.secagg && (this.phase === 'training' || this.phase === 'aggregating') ? this.secagg.step : null,
+      keys: this.secagg?.keyCount ?? 0,
+      masked: this.secagg?.summedCount ?? 0,
+      lastRedo: this.secaggRedo,
     };
   }
 
@@ -149,9 +193,17 @@ export class Coordinator {
         return this.started && this.phase === 'waiting' ? this.maybeStartRound() : [];
       case 'client_gone':
         this.available.delete(event.clientId);
+        if (this.phase === 'training' && this.secagg?.forgetKey(event.clientId)) {
+          // Trained and sent its key, then left before the roster: no mask of it exists anywhere.
+          this.tally.dropped += 1;
+          this.settleFate(event.clientId, 'dropped');
+          return [{ type: 'progress' }];
+        }
         if (this.phase === 'training' && this.pending.delete(event.clientId)) {
           this.tally.dropped += 1;
           this.settleFate(event.clientId, 'dropped');
+          // A survivor gone before revealing: its seeds, and so the sum, are out of reach at once.
+          if (this.secagg?.step === 'revealing') return [{ type: 'progress' }, ...this.redoSecAgg('reveal_missing')];
           return [{ type: 'progress' }, ...this.maybeCloseRound()];
         }
         return [];
@@ -159,6 +211,8 @@ export class Coordinator {
         return this.acceptUpdate(event);
       case 'deadline':
         if (this.phase !== 'training' || event.round !== this.round) return [];
+        // Past the key exchange, a secure aggregation round runs on its own step timers.
+        if (this.secagg && this.secagg.step !== 'keys') return [];
         this.tally.late += this.pending.size;
         for (const clientId of this.pending) this.settleFate(clientId, 'late');
         this.pending.clear();
@@ -187,6 +241,12 @@ export class Coordinator {
           if (event.round === undefined || event.round === this.round) this.settleFate(event.clientId, 'rejected');
         }
         return [];
+      case 'secagg_key':
+      case 'secagg_masked':
+      case 'secagg_reveal':
+      case 'secagg_timeout':
+      case 'secagg_unmasked':
+        return this.handleSecAgg(event);
       case 'configure':
         this.config.minClients = event.minClients;
         this.config.fraction = event.fraction;
@@ -230,6 +290,7 @@ export class Coordinator {
     // The abandoned round runs again from scratch: nobody was late, dropped or rejected in it.
     this.fates = new Map();
     this.carriedFates = [];
+    this.secagg = null;
     return [{ type: 'paused' }];
   }
 
@@ -276,7 +337,11 @@ export class Coordinator {
     this.contributions = [];
     this.tally = emptyTally(this.participants.length);
     this.fates = new Map();
-    return [{ type: 'start_round', round: this.round, participants: this.participants }];
+    if (!this.config.secureAggregation) return [{ type: 'start_round', round: this.round, participants: this.participants }];
+    this.secaggAttempts += 1;
+    const session = `${this.round}.${this.secaggAttempts}`;
+    this.secagg = new SecAggRound(session, this.participants, this.config.paramCount);
+    return [{ type: 'start_round', round: this.round, participants: this.participants, session }];
   }
 
   private acceptUpdate(event: Extract<CoordinatorEvent, { type: 'update' }>): Decision[] {
@@ -287,6 +352,7 @@ export class Coordinator {
       return [{ type: 'reject_update', clientId: event.clientId, code, message }];
     };
     if (this.phase !== 'training' || event.round !== this.round) return reject('stale_update', `Round ${event.round} is not open.`);
+    if (this.config.secureAggregation) return reject('bad_update', 'This run uses secure aggregation: updates travel masked (secagg_key, then secagg_masked), never in the clear.');
     if (!this.pending.has(event.clientId)) return reject('not_assigned', 'No open assignment for this client in this round.');
     if (event.delta.length !== this.config.paramCount) return reject('bad_update', `Expected ${this.config.paramCount} values, got ${event.delta.length}.`);
     this.pending.delete(event.clientId);
@@ -300,17 +366,32 @@ export class Coordinator {
 
   private maybeCloseRound(): Decision[] {
     if (this.pending.size > 0) return [];
-    const needed = Math.max(1, Math.ceil((this.config.minCompletion ?? 0) * this.participants.length));
-    if (this.contributions.length < needed) {
-      // Too few delivered (all left, or the deadline passed): run this round again. Who was late,
-      // dropped or rejected stays on record; accepted work of this attempt was thrown away.
-      for (const fate of this.fates.values()) if (fate.status !== 'accepted') this.carriedFates.push(fate);
-      this.fates = new Map();
-      this.round -= 1;
-      this.phase = 'waiting';
-      this.participants = [];
-      return this.maybeStartRound();
-    }
+    if (this.secagg) return this.advanceSecAgg(this.secagg);
+    if (this.contributions.length < this.needed()) return this.runAgain();
+    return this.closeRound();
+  }
+
+  /** Updates needed for a round to count (secure aggregation: at least 2, or the sum is one update). */
+  private needed(): number {
+    return Math.max(this.config.secureAggregation ? 2 : 1, Math.ceil((this.config.minCompletion ?? 0) * this.participants.length));
+  }
+
+  /**
+   * Too few delivered (all left, the deadline passed, a masked sum could not be opened): run this
+   * round again. Who was late, dropped or rejected stays on record; accepted work of this attempt
+   * was thrown away.
+   */
+  private runAgain(): Decision[] {
+    for (const fate of this.fates.values()) if (fate.status !== 'accepted') this.carriedFates.push(fate);
+    this.fates = new Map();
+    this.round -= 1;
+    this.phase = 'waiting';
+    this.participants = [];
+    this.secagg = null;
+    return this.maybeStartRound();
+  }
+
+  private closeRound(secureAggregation?: SecAggOutcome): Decision[] {
     this.phase = 'aggregating';
     const samples = this.contributions.reduce((sum, c) => sum + c.samples, 0);
     return [
@@ -322,8 +403,101 @@ export class Coordinator {
         contributions: this.contributions,
         tally: { ...this.tally },
         fates: [...this.carriedFates, ...this.fates.values()],
+        ...(secureAggregation ? { secureAggregation } : {}),
       },
     ];
+  }
+
+  /** Secure aggregation events: only for the open attempt (round and session), else refused as stale. */
+  private handleSecAgg(event: Extract<CoordinatorEvent, { type: `secagg_${string}` }>): Decision[] {
+    const round = this.secagg;
+    const current = round !== null && event.round === this.round && event.session === round.session;
+    if (event.type === 'secagg_unmasked') {
+      if (!current || this.phase !== 'aggregating') return [];
+      this.accumulator!.add(event.delta, 1);
+      const dropped = round.dropped.length;
+      const outcome: SecAggOutcome = { summed: round.summedCount, dropped, outcome: dropped > 0 ? 'recovered' : 'complete', trainLoss: event.trainLoss, trainAccuracy: event.trainAccuracy };
+      this.phase = 'training'; // closeRound moves to 'aggregating' again
+      return this.closeRound(outcome);
+    }
+    if (event.type === 'secagg_timeout') {
+      if (!current || this.phase !== 'training' || round.step !== event.step) return [];
+      for (const clientId of this.pending) {
+        // A roster member that never sent its masked vector is as good as gone: its masks dangle.
+        if (event.step === 'masking') {
+          this.tally.late += 1;
+          this.settleFate(clientId, 'late');
+        }
+      }
+      this.pending.clear();
+      return this.advanceSecAgg(round);
+    }
+    const refuse = (code: ErrorCode, message: string): Decision[] => {
+      if (this.phase === 'training' && code !== 'stale_update') this.tally.rejected += 1;
+      return [{ type: 'reject_update', clientId: event.clientId, code, message }];
+    };
+    if (!current || this.phase !== 'training') return refuse('stale_update', `Round ${event.round} (attempt ${event.session}) is not open.`);
+    if (!this.pending.has(event.clientId)) return refuse('not_assigned', 'Nothing is expected from this client in this step of the round.');
+    switch (event.type) {
+      case 'secagg_key': {
+        const problem = round.addKey(event.clientId, event.publicKey, event.samples);
+        if (problem) return refuse('bad_update', problem);
+        this.pending.delete(event.clientId);
+        return [{ type: 'progress' }, ...this.maybeCloseRound()];
+      }
+      case 'secagg_masked': {
+        const problem = round.addMasked(event.clientId, event.samples, event.masked);
+        if (problem) return refuse('bad_update', problem);
+        this.pending.delete(event.clientId);
+        this.contributions.push({ clientId: event.clientId, samples: event.samples, computeMs: event.computeMs, trainLoss: null });
+        this.fates.set(event.clientId, { clientId: event.clientId, status: 'accepted', samples: event.samples, computeMs: event.computeMs });
+        this.tally.accepted += 1;
+        return [{ type: 'progress' }, ...this.maybeCloseRound()];
+      }
+      case 'secagg_reveal': {
+        const problem = round.addReveal(event.clientId, event.seeds);
+        if (problem) return refuse('bad_update', problem);
+        this.pending.delete(event.clientId);
+        return [{ type: 'progress' }, ...this.maybeCloseRound()];
+      }
+      default:
+        return assertNever(event, 'secure aggregation event');
+    }
+  }
+
+  /** The masked sum of this attempt cannot be opened: the round runs again, and the state says why. */
+  private redoSecAgg(reason: SecAggRedoReason): Decision[] {
+    this.secaggRedo = { round: this.round, reason };
+    return this.runAgain();
+  }
+
+  /** Moves a secure aggregation round on once its step has nothing pending. */
+  private advanceSecAgg(round: SecAggRound): Decision[] {
+    const redo = (reason: SecAggRedoReason) => this.redoSecAgg(reason);
+    switch (round.step) {
+      case 'keys': {
+        if (round.keyCount < this.needed()) return redo('too_few_keys');
+        const { members, scaleBits } = round.closeKeys();
+        for (const m of members) this.pending.add(m.clientId);
+        return [{ type: 'secagg_roster', round: this.round, session: round.session, members, scaleBits }, { type: 'progress' }];
+      }
+      case 'masking': {
+        if (round.summedCount < this.needed()) return redo('too_few_masked');
+        if (round.closeMasking() === 'revealing') {
+          for (const id of round.survivors) this.pending.add(id);
+          return [{ type: 'secagg_reveal_request', round: this.round, session: round.session, survivors: round.survivors, dropped: [...round.dropped] }, { type: 'progress' }];
+        }
+        break;
+      }
+      case 'revealing':
+        // A survivor left or ran out of time without revealing: its masks cannot be removed.
+        if (!round.revealsComplete()) return redo('reveal_missing');
+        break;
+      case 'unmasking':
+        return [];
+    }
+    this.phase = 'aggregating';
+    return [{ type: 'secagg_unmask', round: this.round, session: round.session, job: round.unmaskJob() }, { type: 'progress' }];
   }
 
   /** Records a client's fate in the open round unless one is settled (rejected stays rejected if it then leaves or runs late). */

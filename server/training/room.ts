@@ -10,6 +10,7 @@ import {
   scalarValue,
   toWire,
   type Backend,
+  type ClientMessage,
   type ModelSpec,
   type RoundMetrics,
   type RunState,
@@ -24,6 +25,7 @@ import { ServerOptimizer } from './aggregation/server-optimizer';
 import { Coordinator, type Decision } from './coordinator';
 import { evaluateWeights } from './run-model';
 import { RunPrivacy } from './run-privacy';
+import { unmask } from './secagg';
 
 export interface TrainingClientInfo {
   clientId: string;
@@ -46,6 +48,8 @@ interface ActiveRun {
   history: RoundMetrics[];
   roundStartedAt: Date;
   deadline: NodeJS.Timeout | null;
+  /** Secure aggregation: the timer of the open step (masked vectors, revealed seeds). */
+  secaggTimer: NodeJS.Timeout | null;
   status: RunStatus;
   /** Bytes of updates received and assignments sent in the open round. */
   bytesIn: number;
@@ -118,13 +122,14 @@ export class TrainingRoom {
         clipNorm: spec.strategy.clipNorm > 0 ? spec.strategy.clipNorm : null,
       },
       samplerState: input.samplerState ?? RunPrivacy.samplerSeed(spec),
+      secureAggregation: spec.privacy.secureAggregation === 'on',
     });
     const optimizer = input.optimizerState
       ? ServerOptimizer.loadState(input.optimizerState)
       : new ServerOptimizer({ kind: spec.strategy.serverOptimizer, lr: spec.strategy.serverLearningRate }, size);
     const status = input.status ?? 'waiting';
     const privacy = RunPrivacy.forRun(spec, input.row, input.privacyLedger);
-    this.run = { ...input, roundSpec: spec, coordinator, optimizer, roundStartedAt: new Date(), deadline: null, status, bytesIn: 0, bytesOut: 0, assigned: new Map(), privacy };
+    this.run = { ...input, roundSpec: spec, coordinator, optimizer, roundStartedAt: new Date(), deadline: null, secaggTimer: null, status, bytesIn: 0, bytesOut: 0, assigned: new Map(), privacy };
     for (const client of this.clients.values()) if (client.contribute) coordinator.handle({ type: 'client_available', clientId: client.clientId });
     if (status === 'paused') {
       // Pause before starting, so no round is sampled (the sampler state stays as saved).
@@ -152,7 +157,7 @@ export class TrainingRoom {
     const stopped = this.activeRunId;
     if (stopped) await this.control('stop');
     await this.chain;
-    if (this.run?.deadline) clearTimeout(this.run.deadline);
+    if (this.run) clearTimers(this.run);
     this.run = null;
     this.broadcastState();
     return stopped;
@@ -215,6 +220,11 @@ export class TrainingRoom {
     socket.emit(MESSAGE_EVENT, { type: 'model', runId: run.row.id, metrics, manifest: run.manifest, encoding, weights: encodeVector(run.weights, run.manifest, encoding) } satisfies ServerMessage);
   }
 
+  /** Whether this connection said hello (joined the room). */
+  hasClient(clientId: string): boolean {
+    return this.clients.has(clientId);
+  }
+
   removeClient(clientId: string): void {
     if (!this.clients.delete(clientId)) return;
     if (this.run) void this.execute(this.run.coordinator.handle({ type: 'client_gone', clientId }));
@@ -236,6 +246,7 @@ export class TrainingRoom {
       void this.execute(run.coordinator.handle({ type: 'update_refused', clientId, round: message.round }));
       this.reject(client, 'bad_update', reason);
     };
+    if (run.spec.privacy.secureAggregation === 'on') return refuse('This run uses secure aggregation: updates travel masked (secagg_key, then secagg_masked), never in the clear.');
     if (message.encoding !== encoding) return refuse(`This run takes ${encoding} updates, not ${message.encoding}.`);
     const decoded = decodeVector(message.delta, run.manifest, encoding);
     if (!decoded.ok) return refuse(decoded.reason);
@@ -254,6 +265,41 @@ export class TrainingRoom {
         delta,
       }),
     );
+  }
+
+  /**
+   * Secure aggregation messages of a client: its public key, masked vector or revealed seeds.
+   * Binary fields become typed arrays here (a masked vector must be whole u32s); the coordinator
+   * judges the rest.
+   */
+  receiveSecAgg(clientId: string, message: SecAggClientMessage): void {
+    const run = this.run;
+    const client = this.clients.get(clientId);
+    if (!client) return;
+    if (!run || run.row.id !== message.runId) return this.reject(client, 'stale_update', 'That run is not active.');
+    if (run.spec.privacy.secureAggregation !== 'on') return this.reject(client, 'bad_update', 'This run does not use secure aggregation.');
+    const { round, session } = message;
+    switch (message.type) {
+      case 'secagg_key':
+        void this.execute(run.coordinator.handle({ type: 'secagg_key', clientId, round, session, publicKey: bytesOf(message.publicKey), samples: message.samples }));
+        return;
+      case 'secagg_masked': {
+        const bytes = bytesOf(message.masked);
+        run.bytesIn += bytes.byteLength;
+        if (bytes.byteLength % 4 !== 0) return this.reject(client, 'bad_update', 'A masked vector is a whole number of u32 values.');
+        const masked = new Uint32Array(bytes.byteLength / 4);
+        new Uint8Array(masked.buffer).set(bytes); // little-endian hosts (every platform Node and browsers run on)
+        void this.execute(run.coordinator.handle({ type: 'secagg_masked', clientId, round, session, samples: message.samples, computeMs: message.computeMs, masked }));
+        return;
+      }
+      case 'secagg_reveal':
+        void this.execute(run.coordinator.handle({ type: 'secagg_reveal', clientId, round, session, seeds: message.seeds.map((s) => ({ clientId: s.clientId, seed: bytesOf(s.seed) })) }));
+        return;
+      default: {
+        const unexpected: never = message;
+        throw new Error(`Unknown secure aggregation message ${JSON.stringify(unexpected)}`);
+      }
+    }
   }
 
   /** The state every client sees: run progress plus who is connected. */
@@ -280,6 +326,7 @@ export class TrainingRoom {
       history: run.history,
       spec: run.spec,
       privacy: run.privacy?.status() ?? null,
+      secureAggregation: snap.secureAggregation ?? null,
     };
   }
 
@@ -319,7 +366,11 @@ export class TrainingRoom {
     if (!run) return;
     switch (decision.type) {
       case 'start_round':
-        return this.startRound(run, decision.round, decision.participants);
+        return this.startRound(run, decision.round, decision.participants, decision.session);
+      case 'secagg_roster':
+      case 'secagg_reveal_request':
+      case 'secagg_unmask':
+        return this.carryOutSecAgg(run, decision);
       case 'reject_update': {
         const client = this.clients.get(decision.clientId);
         if (client) this.reject(client, decision.code, decision.message);
@@ -335,8 +386,7 @@ export class TrainingRoom {
       case 'finished':
       case 'paused':
       case 'stopped':
-        if (run.deadline) clearTimeout(run.deadline);
-        run.deadline = null;
+        clearTimers(run);
         await this.setStatus(run, decision.type);
         this.deps.log.info({ runId: run.row.id }, `run ${decision.type}`);
         this.broadcastState();
@@ -351,7 +401,45 @@ export class TrainingRoom {
     }
   }
 
-  private async startRound(run: ActiveRun, round: number, participants: string[]): Promise<void> {
+  /** Secure aggregation steps: roster and reveal requests go to their recipients with a step timer; the sum is opened here. */
+  private async carryOutSecAgg(run: ActiveRun, decision: Extract<Decision, { type: `secagg_${string}` }>): Promise<void> {
+    const { round, session } = decision;
+    const stepMs = secaggStepMs(this.deps.roundDeadlineMs ?? run.roundSpec.roundDeadlineSec * 1000);
+    const arm = (step: 'masking' | 'revealing') => {
+      if (run.secaggTimer) clearTimeout(run.secaggTimer);
+      run.secaggTimer = setTimeout(() => void this.execute(run.coordinator.handle({ type: 'secagg_timeout', round, session, step })), stepMs);
+    };
+    const runId = run.row.id;
+    switch (decision.type) {
+      case 'secagg_roster': {
+        const message = { type: 'secagg_roster', runId, round, session, scaleBits: decision.scaleBits, members: decision.members, deadlineMs: stepMs } satisfies ServerMessage;
+        for (const m of decision.members) this.clients.get(m.clientId)?.socket.emit(MESSAGE_EVENT, message);
+        arm('masking');
+        this.deps.log.info({ runId, round, session, members: decision.members.length, scaleBits: decision.scaleBits }, 'secure aggregation: roster sent');
+        return;
+      }
+      case 'secagg_reveal_request': {
+        const message = { type: 'secagg_reveal_request', runId, round, session, dropped: decision.dropped, deadlineMs: stepMs } satisfies ServerMessage;
+        for (const id of decision.survivors) this.clients.get(id)?.socket.emit(MESSAGE_EVENT, message);
+        arm('revealing');
+        this.deps.log.info({ runId, round, session, dropped: decision.dropped.length }, 'secure aggregation: seeds of dropped clients requested');
+        return;
+      }
+      case 'secagg_unmask': {
+        if (run.secaggTimer) clearTimeout(run.secaggTimer);
+        run.secaggTimer = null;
+        const opened = await unmask(decision.job);
+        void this.execute(run.coordinator.handle({ type: 'secagg_unmasked', round, session, ...opened }));
+        return;
+      }
+      default: {
+        const unexpected: never = decision;
+        throw new Error(`Unknown decision ${JSON.stringify(unexpected)}`);
+      }
+    }
+  }
+
+  private async startRound(run: ActiveRun, round: number, participants: string[], session?: string): Promise<void> {
     if (run.status !== 'training') await this.setStatus(run, 'training');
     run.roundStartedAt = new Date();
     run.roundSpec = run.spec;
@@ -374,6 +462,7 @@ export class TrainingRoom {
         weights,
         shard: { part, parts: participants.length },
         deadlineMs,
+        ...(session ? { secureAggregation: { session } } : {}),
       } satisfies ServerMessage);
     });
     if (run.deadline) clearTimeout(run.deadline);
@@ -383,8 +472,7 @@ export class TrainingRoom {
   }
 
   private async closeRound(run: ActiveRun, decision: Extract<Decision, { type: 'close_round' }>): Promise<void> {
-    if (run.deadline) clearTimeout(run.deadline);
-    run.deadline = null;
+    clearTimers(run);
     const aggregationStart = performance.now();
     const weights = run.optimizer.step(run.weights, await decision.aggregate.delta());
     const aggregationMs = performance.now() - aggregationStart;
@@ -393,11 +481,23 @@ export class TrainingRoom {
     const evalMs = performance.now() - evalStart;
     const withLoss = decision.contributions.filter((c) => c.trainLoss !== null);
     const trainSamples = withLoss.reduce((s, c) => s + c.samples, 0);
-    const trainLoss = trainSamples > 0 ? withLoss.reduce((s, c) => s + c.trainLoss! * c.samples, 0) / trainSamples : null;
-    const trainAccuracy = sampleWeightedMean(decision.contributions, (c) => c.trainAccuracy);
+    const secagg = decision.secureAggregation;
+    // Secure aggregation: per-client statistics travel masked too; only their sums were opened.
+    const trainLoss = secagg ? secagg.trainLoss : trainSamples > 0 ? withLoss.reduce((s, c) => s + c.trainLoss! * c.samples, 0) / trainSamples : null;
+    const trainAccuracy = secagg ? secagg.trainAccuracy : sampleWeightedMean(decision.contributions, (c) => c.trainAccuracy);
     const finishedAt = new Date();
     const durationMs = finishedAt.getTime() - run.roundStartedAt.getTime();
-    const metrics: RoundMetrics = { round: decision.round, loss, accuracy, trainLoss, trainAccuracy, participants: decision.contributions.length, samples: decision.samples, durationMs };
+    const metrics: RoundMetrics = {
+      round: decision.round,
+      loss,
+      accuracy,
+      trainLoss,
+      trainAccuracy,
+      participants: decision.contributions.length,
+      samples: decision.samples,
+      durationMs,
+      ...(secagg ? { secureAggregation: { summed: secagg.summed, dropped: secagg.dropped, outcome: secagg.outcome } } : {}),
+    };
     // A DP run counts the round's privacy cost before its checkpoint, which stores the ledger.
     const privacyLedger = run.privacy?.countRound();
     await this.deps.repo.saveRound(
@@ -461,15 +561,33 @@ export class TrainingRoom {
     const run = this.run;
     this.deps.log.error({ err: error, runId: run?.row.id }, 'run failed');
     if (!run) return;
-    if (run.deadline) clearTimeout(run.deadline);
+    clearTimers(run);
     await this.setStatus(run, 'failed', String(error instanceof Error ? error.message : error)).catch(() => undefined);
     this.broadcastState();
   }
 
   /** Stops timers (server shutdown); the run stays active in the database and resumes on start. */
   dispose(): void {
-    if (this.run?.deadline) clearTimeout(this.run.deadline);
+    if (this.run) clearTimers(this.run);
   }
+}
+
+type SecAggClientMessage = Extract<ClientMessage, { type: `secagg_${string}` }>;
+
+function clearTimers(run: ActiveRun): void {
+  if (run.deadline) clearTimeout(run.deadline);
+  if (run.secaggTimer) clearTimeout(run.secaggTimer);
+  run.deadline = null;
+  run.secaggTimer = null;
+}
+
+/** Time for one secure aggregation step after training (masking, revealing): a quarter of the round deadline, 2–60 s. */
+function secaggStepMs(roundDeadlineMs: number): number {
+  return Math.max(2000, Math.min(60_000, Math.round(roundDeadlineMs / 4)));
+}
+
+function bytesOf(data: ArrayBuffer | Uint8Array): Uint8Array {
+  return data instanceof Uint8Array ? data : new Uint8Array(data);
 }
 
 /** Mean of a per-client statistic weighted by each client's samples, over the clients that reported it; null if none did. */

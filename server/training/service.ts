@@ -103,13 +103,25 @@ export class TrainingService {
           return;
         case 'update':
           if (member().role === 'viewer') return sendError('forbidden', 'Viewers watch only: updates from them are refused.');
+          if (!room.hasClient(clientId)) return sendError('not_assigned', 'Say hello first: this connection has not joined the training room.');
           room.receiveUpdate(clientId, message);
+          return;
+        case 'secagg_key':
+        case 'secagg_masked':
+        case 'secagg_reveal':
+          if (member().role === 'viewer') return sendError('forbidden', 'Viewers watch only: they take no part in secure aggregation.');
+          if (!room.hasClient(clientId)) return sendError('not_assigned', 'Say hello first: this connection has not joined the training room.');
+          room.receiveSecAgg(clientId, message);
           return;
         default: {
           const unexpected: never = message;
           sendError('invalid_message', `Unknown message ${JSON.stringify(unexpected)}`);
         }
       }
+    });
+    // Every message travels on MESSAGE_EVENT; anything else is answered, not silently dropped.
+    socket.onAny((event: unknown) => {
+      if (event !== MESSAGE_EVENT) sendError('invalid_message', `Unknown event ${JSON.stringify(String(event).slice(0, 40))}: every message goes on "${MESSAGE_EVENT}".`);
     });
     socket.on('disconnect', () => room.removeClient(clientId));
   }
