@@ -95,6 +95,11 @@ export function createServer(deps: ServerDeps): CotrainServer {
     });
   });
 
+  // Idle keep-alive sockets outlive the clients' own idle timeout (undici: 4 s, browsers: longer),
+  // so a client never sends a request on a socket the server is closing (ECONNRESET).
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
+
   const io = new SocketServer(http, {
     maxHttpBufferSize: MAX_SOCKET_MESSAGE,
     // Our own upgrade dispatcher below decides about every other path.

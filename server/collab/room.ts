@@ -8,6 +8,7 @@ import { seedSpecDoc } from '../protocol/spec-doc';
 import { YJS_CLOSE, type RoomAwareness } from '../protocol/messages';
 import type { Repository, Role } from '../db/repository';
 import type { Logger } from '../log';
+import { DocGuard } from './doc-guard';
 
 /** y-websocket message types (first varUint of every frame). */
 const MESSAGE_SYNC = 0;
@@ -48,6 +49,8 @@ export class CollabRoom {
   private writing: Promise<void> | null = null;
   /** What the room announces as the server's awareness state (see roomAwarenessSchema). */
   private meta: RoomAwareness = { specLocked: false, membersRev: 0 };
+  /** Refuses updates that would put a value of the wrong type in the spec (set once loaded). */
+  private guard: DocGuard | null = null;
 
   private constructor(
     readonly projectId: string,
@@ -92,6 +95,7 @@ export class CollabRoom {
       seedSpecDoc(seed);
       await room.persistAndApply(Y.encodeStateAsUpdate(seed), 'seed');
     }
+    room.guard = new DocGuard(() => [Y.encodeStateAsUpdate(room.doc), ...room.pending.map((p) => p.update)]);
     return room;
   }
 
@@ -201,6 +205,13 @@ export class CollabRoom {
         this.removeConnection(conn);
         return;
       }
+      const broken = this.guard?.admit(update);
+      if (broken) {
+        this.log.warn({ projectId: this.projectId, memberId: conn.memberId, field: broken }, 'Yjs edit with a wrongly typed value refused');
+        conn.ws.close(1003, `invalid edit: ${broken}`.slice(0, 120));
+        this.removeConnection(conn);
+        return;
+      }
       // Not awaited: the next frames may join this update's group commit (order is kept).
       this.persistAndApply(update, conn.ws).catch((error: unknown) => {
         this.log.error({ err: error, projectId: this.projectId }, 'could not store a Yjs update; closing the connection so the client resends it');
@@ -292,6 +303,7 @@ export class CollabRoom {
 
   /** Frees the room's timers and memory once it is flushed and nobody is connected. */
   destroy(): void {
+    this.guard?.destroy();
     this.awareness.destroy();
     this.doc.destroy();
   }

@@ -2,6 +2,8 @@ import * as Y from 'yjs';
 import {
   DEFAULT_SPEC,
   FEATURES,
+  LAYER_FIELDS,
+  LAYER_TYPES,
   SCALAR_FIELDS,
   SPEC_VERSION,
   scalarValue,
@@ -73,6 +75,48 @@ export function readLayers(doc: Y.Doc): LayerEntry[] {
     layers.push(entry as LayerEntry);
   });
   return layers.sort((a, b) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The root types a spec document may have; a hostile client must not add others. */
+export const DOC_ROOTS: readonly string[] = [SPEC_MAP, FEATURES_MAP, LAYERS_MAP, NOTES_TEXT];
+
+type FieldRule = { kind: 'enum'; options: readonly string[] } | { kind: 'int' | 'number' };
+const LAYER_FIELD_RULES: Record<string, FieldRule> = Object.assign({}, ...Object.values(LAYER_FIELDS));
+
+function typeFits(rule: FieldRule, value: unknown): boolean {
+  if (rule.kind === 'enum') return typeof value === 'string' && rule.options.includes(value);
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/**
+ * Places where the document holds a value of the wrong TYPE for its field: an unknown key or
+ * root, an enum value not among the options, a non-finite or non-numeric number, a layer that is
+ * not a map or has an unknown type. Ranges are not checked here: the editor writes out-of-range
+ * numbers on purpose (everyone sees the problem and can fix it), but it never writes any of
+ * these, so the server refuses an edit that introduces one (see server/collab/doc-guard.ts).
+ */
+export function docTypeProblems(doc: Y.Doc): string[] {
+  const problems: string[] = [];
+  for (const root of doc.share.keys()) if (!DOC_ROOTS.includes(root)) problems.push(`root ${root}`);
+  doc.getMap(SPEC_MAP).forEach((value, key) => {
+    const rule = (SCALAR_FIELDS as Record<string, FieldRule>)[key];
+    if (!rule || !typeFits(rule, value)) problems.push(`spec.${key}`);
+  });
+  doc.getMap(FEATURES_MAP).forEach((value, key) => {
+    if (!(FEATURES as readonly string[]).includes(key) || typeof value !== 'boolean') problems.push(`features.${key}`);
+  });
+  doc.getMap(LAYERS_MAP).forEach((layer, id) => {
+    if (!(layer instanceof Y.Map)) return problems.push(`layers.${id}`);
+    layer.forEach((value, key) => {
+      const fits =
+        key === 'type' ? typeof value === 'string' && (LAYER_TYPES as readonly string[]).includes(value)
+        : key === 'order' ? typeof value === 'number' && Number.isFinite(value)
+        : key === 'id' ? typeof value === 'string'
+        : LAYER_FIELD_RULES[key] !== undefined && typeFits(LAYER_FIELD_RULES[key], value);
+      if (!fits) problems.push(`layers.${id}.${key}`);
+    });
+  });
+  return problems;
 }
 
 /** The spec as the document holds it right now: parsed, or the problems tied to fields. */
