@@ -9,7 +9,7 @@ const envSchema = z.object({
     .string()
     .default('file:./data/cotrain.db')
     .refine((url) => /^(file:|postgres(ql)?:\/\/)/.test(url), 'must start with file: (SQLite) or postgresql://'),
-  /** The address people use to reach this server (join links); defaults to http://localhost:PORT. */
+  /** The address people use to reach this server (join links, the projector's QR code); unset: the page's own address. */
   PUBLIC_URL: z.url().optional(),
   /** 1 behind a reverse proxy you run: the client address (join rate limit) comes from X-Forwarded-For. */
   TRUST_PROXY: z.enum(['0', '1']).default('0'),

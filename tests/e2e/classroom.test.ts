@@ -89,8 +89,9 @@ describe('classroom mode', () => {
     // The code is big: a projector across a classroom.
     const codeSize = await projector.getByTestId('present-code').evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
     assert.ok(codeSize >= 96, `join code font size ${codeSize}px`);
-    const qrBox = await qr.boundingBox();
-    assert.ok(qrBox && qrBox.width >= 300, `QR code ${qrBox?.width}px wide`);
+    // The QR code's own square (its white background), as drawn.
+    const qrBox = await qr.locator('svg path[fill]').boundingBox();
+    assert.ok(qrBox && qrBox.width >= 300 && Math.abs(qrBox.width - qrBox.height) < 2, `QR code drawn ${qrBox?.width}×${qrBox?.height}px`);
     // Nothing spills out of a 1920×1080 screen.
     const overflow = await projector.evaluate(() => ({ w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight }));
     assert.ok(overflow.w <= 1920 && overflow.h <= 1080, `projector page is ${overflow.w}×${overflow.h}`);

@@ -11,7 +11,8 @@ export function JoinQr({ link, label, className }: { link: string; label: string
   useEffect(() => {
     let live = true;
     QRCode.toString(link, QR_OPTIONS).then(
-      (text) => live && setSvg(text),
+      // Drawn as large as its box allows, from the top left (the box may be wider than tall).
+      (text) => live && setSvg(text.replace('<svg ', '<svg preserveAspectRatio="xMinYMin meet" ')),
       () => live && setSvg(null),
     );
     return () => {
@@ -24,7 +25,7 @@ export function JoinQr({ link, label, className }: { link: string; label: string
       aria-label={label}
       data-testid="join-qr"
       data-link={link}
-      className={cx('aspect-square bg-white [&>svg]:block [&>svg]:h-full [&>svg]:w-full', !svg && 'animate-pulse bg-slate-100', className)}
+      className={cx('[&>svg]:block [&>svg]:h-full [&>svg]:w-full', !svg && 'animate-pulse rounded-xl bg-slate-100', className)}
       // The SVG is generated locally from our own link by the qrcode package.
       dangerouslySetInnerHTML={svg ? { __html: svg } : undefined}
     />

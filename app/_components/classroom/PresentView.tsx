@@ -70,7 +70,7 @@ export function PresentView({ slug, ticket }: { slug: string; ticket: Ticket }) 
   const spec = run?.spec ?? null;
 
   return (
-    <main className="grid min-h-dvh grid-cols-[minmax(0,1fr)] gap-6 bg-white p-4 text-slate-900 sm:p-8 lg:h-dvh lg:grid-cols-[minmax(0,5fr)_minmax(0,7fr)] lg:overflow-hidden 2xl:gap-10 2xl:p-12">
+    <main className="grid min-h-dvh grid-cols-[minmax(0,1fr)] gap-6 bg-white p-4 text-slate-900 sm:p-8 lg:h-dvh lg:grid-cols-[minmax(0,5fr)_minmax(0,7fr)] lg:grid-rows-[minmax(0,1fr)] lg:overflow-hidden 2xl:gap-10 2xl:p-12">
       <section aria-labelledby="present-join" className="flex min-h-0 flex-col gap-4 rounded-3xl bg-brand-50 p-5 sm:p-8 2xl:gap-6 2xl:p-10">
         <h1 id="present-join" className="text-3xl font-bold tracking-tight lg:text-4xl 2xl:text-5xl">
           {t('joinTitle')}
@@ -87,8 +87,9 @@ export function PresentView({ slug, ticket }: { slug: string; ticket: Ticket }) 
             {code ?? '\u00a0'}
           </p>
         </div>
-        <div className="flex min-h-0 flex-1 items-start gap-5">
-          {link && <JoinQr link={link} label={t('qrLabel', { link })} className="w-[min(100%,20rem)] rounded-xl shadow-sm lg:w-[min(22vw,30rem)] lg:max-w-full" />}
+        {/* On a big screen the QR code takes the height left in the column (the warning may need some). */}
+        <div className="min-h-0 lg:flex-1">
+          {link && <JoinQr link={link} label={t('qrLabel', { link })} className="aspect-square w-[min(100%,20rem)] lg:aspect-auto lg:h-full lg:w-[min(100%,32rem)]" />}
         </div>
         {base?.loopback && (
           <div role="alert" data-testid="localhost-warning" className="rounded-xl border border-amber-300 bg-amber-50 px-4 py-3 text-amber-900 lg:text-lg">
