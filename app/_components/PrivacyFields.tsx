@@ -6,6 +6,7 @@ import type { ScalarField } from '@/server/protocol/spec';
 import { projectedEpsilon } from '@/server/protocol/privacy-accountant';
 import type { SpecSnapshot } from '@/app/_lib/useSpec';
 import { LEVEL_STYLE, privacyLevel } from './privacy-level';
+import { SecureAggregationNote } from './SecureAggregationNote';
 import { cx, ui } from './ui';
 
 const DP_FIELDS: ScalarField[] = ['privacy.clipNorm', 'privacy.noiseMultiplier', 'privacy.delta'];
@@ -84,6 +85,7 @@ export function PrivacyFields({ snap, field }: Props) {
 
       <div className="mt-3 grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3">{field('privacy.secureAggregation')}</div>
       <p className={cx(ui.hint, 'mt-1')}>{t('secureAggregation')}</p>
+      <SecureAggregationNote on={snap.scalars['privacy.secureAggregation'] === 'on'} />
     </fieldset>
   );
 }

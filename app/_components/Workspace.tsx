@@ -19,7 +19,9 @@ import { ClassHistogram } from './data/ClassHistogram';
 import { PrivateDataPanel } from './data/PrivateDataPanel';
 import { ExplainPanel } from './explain/ExplainPanel';
 import { OnlineList } from './OnlineList';
+import { OwnerLink } from './OwnerLink';
 import { PrivacyBudget } from './PrivacyBudget';
+import { SecureAggregationStatus } from './SecureAggregationStatus';
 import { ProjectHeader } from './ProjectHeader';
 import { RunsList } from './RunsList';
 import { SpecEditor } from './SpecEditor';
@@ -101,7 +103,9 @@ export function Workspace({ slug, ticket, onRoleChanged }: { slug: string; ticke
         </div>
         <div className="space-y-4 lg:col-start-2 lg:row-start-2">
           {member.role === 'owner' && <OwnerControls slug={slug} specLocked={specLocked} runActive={isActive(training.run)} />}
+          <OwnerLink slug={slug} isOwner={member.role === 'owner'} />
           <PrivacyBudget run={training.run} />
+          <SecureAggregationStatus run={training.run} />
           <ExplainPanel slug={slug} training={training} runs={info?.runs ?? []} />
           <OnlineList peers={collab.peers} />
           {!isViewer && <ComputePanel training={training} />}
