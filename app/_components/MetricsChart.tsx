@@ -148,7 +148,7 @@ export function MetricsChart({ history, totalRounds }: { history: RoundMetrics[]
           </span>
         ))}
       </figcaption>
-      <div className="relative w-full overflow-hidden" style={{ height: HEIGHT }} data-testid="metrics-chart">
+      <div className="relative w-full overflow-hidden" style={{ height: HEIGHT }} data-testid="metrics-chart" data-rounds={history.length}>
         <div ref={boxRef} className="absolute inset-0" />
         {history.length === 0 && (
           <div className="absolute inset-0 flex flex-col items-center justify-center rounded-lg border border-dashed border-slate-300 bg-slate-50/90 text-center">

@@ -156,7 +156,7 @@ export function ScalePanel({ report }: { report: ContributionsReport | null }) {
             </span>
           ))}
         </figcaption>
-        <div className="relative w-full overflow-hidden" style={{ height: HEIGHT }} data-testid="scale-chart">
+        <div className="relative w-full overflow-hidden" style={{ height: HEIGHT }} data-testid="scale-chart" data-rounds={points.length}>
           <div ref={boxRef} className="absolute inset-0" />
           {points.length === 0 && (
             <div className="absolute inset-0 flex flex-col items-center justify-center rounded-lg border border-dashed border-slate-300 bg-slate-50/90 text-center">
