@@ -91,7 +91,12 @@ export async function startServerProcess(options: { profileDir?: string } = {}):
   };
 }
 
-/** The bots CLI (workers/bots.ts) as a child process: `count` headless clients join with `code`, plus any other CLI `args`. stdout is piped (one JSON line per client per round). */
-export function spawnBots(url: string, code: string, count: number, args: string[] = []): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'workers/bots.ts', '--url', url, '--code', code, '--count', String(count), ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+/**
+ * The bots CLI (workers/bots.ts) as a child process: `count` headless clients join with `code`, plus any other CLI `args`. stdout is piped (one JSON line per client per round);
+ * stderr (the bots' log) is dropped unless `options.stderr` asks for it piped.
+ */
+export function spawnBots(url: string, code: string, count: number, args: string[] = [], options: { stderr?: 'pipe' | 'ignore' } = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'workers/bots.ts', '--url', url, '--code', code, '--count', String(count), ...args], {
+    stdio: ['ignore', 'pipe', options.stderr ?? 'ignore'],
+  });
 }

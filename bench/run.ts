@@ -11,6 +11,7 @@ import { benchAggregate } from './aggregate';
 import { benchClient } from './client';
 import { benchCollab } from './collab';
 import { benchExplain } from './explain';
+import { benchLoad } from './load';
 import { benchMnist } from './mnist';
 import { benchRobust } from './robust';
 import { benchRound } from './round';
@@ -30,6 +31,7 @@ const SUITES: Record<string, () => Promise<Record<string, Metric>>> = {
   robust: () => benchRobust(),
   mnist: () => benchMnist(),
   explain: () => benchExplain(),
+  load: () => benchLoad(),
 };
 
 /** Goals, shown beside their metric in the table. */
@@ -52,6 +54,12 @@ const GOALS: Record<string, string> = {
   'mnist.rounds_to_90_fedsgd': 'cap if not reached',
   'mnist.fedsgd_over_fedavg_rounds': '> 1 (paper: 10–100×)',
   'explain.plane_ms_spiral': '≤ 30 (with drawing)',
+  'load.rounds_per_min_100_clients': 'report',
+  'load.rss_mb_peak': 'report',
+  'load.rss_mb_per_10_rounds': '≈ 0 (bounded)',
+  'load.errors': '0',
+  'load.edits_applied': '= edits_sent',
+  'load.edits_per_s': '200 (20 × 10/s)',
 };
 
 const requested = process.argv.slice(2).filter((name) => name in SUITES);
