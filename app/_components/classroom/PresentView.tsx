@@ -9,6 +9,7 @@ import { api, type ProjectInfo, type Ticket } from '@/app/_lib/api';
 import { useCollab } from '@/app/_lib/useCollab';
 import { useGlobalModel } from '@/app/_lib/useGlobalModel';
 import { DecisionBoundary } from '../explain/DecisionBoundary';
+import { ConfusionView } from '../explain/ExplainPanel';
 import { MetricsChart } from '../MetricsChart';
 import { cx } from '../ui';
 import { JoinQr } from './JoinQr';
@@ -136,9 +137,9 @@ export function PresentView({ slug, ticket }: { slug: string; ticket: Ticket }) 
             </div>
           </div>
           <div className="w-full xl:w-[min(26vw,30rem)]">
-            <h3 className="mb-2 text-xl font-semibold text-slate-700 2xl:text-2xl">{t('boundaryTitle')}</h3>
+            <h3 className="mb-2 text-xl font-semibold text-slate-700 2xl:text-2xl">{spec?.dataset.name === 'mnist' ? t('confusionTitle') : t('boundaryTitle')}</h3>
             {spec?.dataset.name === 'mnist' ? (
-              <p className="rounded-lg border border-dashed border-slate-300 bg-slate-50 p-4 text-slate-600">{t('boundaryOnly2d')}</p>
+              <ConfusionView model={model} />
             ) : (
               <DecisionBoundary model={model} maxSize={480} />
             )}

@@ -34,6 +34,21 @@ function PlaneViews({ model }: { model: GlobalModelView | null }) {
   );
 }
 
+/** The held-out confusion matrix alone, evaluated in the explain worker (the projector's MNIST view). */
+export function ConfusionView({ model }: { model: GlobalModelView | null }) {
+  const worker = useExplainWorker(true);
+  const digits = useLatestEvaluation<DigitsEvaluation>(model, worker, async (w, m) => {
+    const { digits: value, ms } = await w.digits(m, SAMPLES);
+    return { value, ms };
+  });
+  const shown = model && digits.key?.startsWith(`${model.runId}:`) ? digits.value : null;
+  return (
+    <div data-testid="confusion-view" data-model-key={shown ? digits.key : ''}>
+      <ConfusionMatrix digits={shown} />
+    </div>
+  );
+}
+
 function DigitViews({ model }: { model: GlobalModelView | null }) {
   const t = useTranslations('explain');
   const worker = useExplainWorker(true);
