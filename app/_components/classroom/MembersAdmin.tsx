@@ -94,7 +94,7 @@ export function MembersAdmin({ slug, selfId, online, membersRev }: Props) {
                 <div className="flex flex-wrap items-center gap-x-3 gap-y-2">
                   <span className={cx('h-2.5 w-2.5 shrink-0 rounded-full', isOnline ? 'bg-emerald-500' : 'bg-slate-300')} aria-hidden />
                   <span className="sr-only">{isOnline ? t('online') : t('offline')}</span>
-                  <span className={cx('min-w-0 flex-1 truncate font-medium', m.hidden && 'text-slate-400 line-through')} data-testid="admin-member-name">
+                  <span className={cx('min-w-0 flex-1 basis-32 truncate font-medium', m.hidden && 'text-slate-400 line-through')} data-testid="admin-member-name">
                     {m.name}
                   </span>
                   {m.hidden && <span className="rounded bg-slate-100 px-1.5 text-xs font-semibold text-slate-600">{t('hiddenBadge')}</span>}

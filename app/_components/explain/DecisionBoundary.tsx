@@ -199,7 +199,7 @@ export function DecisionBoundary({ model, plane: shared, maxSize = 360, showPoin
         )}
       </div>
       <figcaption className="mt-2 space-y-1 text-sm text-slate-600">
-        <p id={readoutId} aria-live="polite" className="min-h-5 truncate tabular-nums" data-testid="boundary-readout">
+        <p id={readoutId} aria-live="polite" className="line-clamp-2 min-h-10 tabular-nums" data-testid="boundary-readout">
           {readout}
         </p>
         <p className="flex flex-wrap gap-x-3 gap-y-1">
