@@ -89,12 +89,14 @@ export async function expandMask(seed: Uint8Array, length: number): Promise<Uint
   if (!subtle) throw new Error('WebCrypto (crypto.subtle) is unavailable: it needs HTTPS or localhost');
   const key = await subtle.importKey('raw', seed as Uint8Array<ArrayBuffer>, { name: 'AES-CTR' }, false, ['encrypt']);
   const stream = await subtle.encrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 64 }, key, new Uint8Array(length * 4));
-  const bytes = new Uint8Array(stream);
+  if (LITTLE_ENDIAN) return new Uint32Array(stream);
   const out = new Uint32Array(length);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(stream);
   for (let i = 0; i < length; i++) out[i] = view.getUint32(i * 4, true);
   return out;
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Masks `encoded` in place: + the mask of every peer `self` sorts before, − the others'. */
 export async function applyMasks(encoded: Uint32Array, self: string, seeds: ReadonlyMap<string, Uint8Array>): Promise<Uint32Array> {
