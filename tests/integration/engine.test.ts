@@ -82,7 +82,9 @@ describe('the federated engine with in-process headless clients', () => {
     // Round 2's mean covers exactly the six stayers' shards of an eight-way split.
     assert.ok(metrics[2]!.samples > 0 && metrics[2]!.samples < metrics[1]!.samples, `round 2 samples ${metrics[2]!.samples} vs round 1 ${metrics[1]!.samples}`);
     for (const leaver of leavers) assert.deepEqual(leaver.assigns.map((a) => a.round), [1, 2]);
-    assert.equal((await t.repo.listContributions(runId)).length, 8 + 6 + 6 + 6);
+    const fates = (await t.repo.listContributions(runId)).map((c) => `${c.round}:${c.status}`);
+    assert.equal(fates.filter((f) => f.endsWith(':accepted')).length, 8 + 6 + 6 + 6);
+    assert.deepEqual(fates.filter((f) => !f.endsWith(':accepted')), ['2:dropped', '2:dropped'], 'the two leavers are recorded as dropped in round 2');
   });
 
   test('FedAvg on the spiral set reaches ≥ 90% held-out accuracy within 30 rounds with 4 clients', { timeout: 120_000 }, async (ctx) => {

@@ -138,7 +138,7 @@ function fieldValue(rng: Rng, field: FieldLimits): string | number {
   return Math.min(field.max, Number((field.min + int(rng, 0, steps) * field.step).toPrecision(12)));
 }
 
-/** Privacy switches stay off: secure aggregation is refused (see spec.ts), and DP with a drawn noise multiplier of 0 would be too. */
+/** Privacy switches stay off: they constrain other fields (secure aggregation refuses median, int8 and more; DP refuses a zero noise multiplier), which random edits would keep tripping. */
 const OFF_ONLY: readonly ScalarField[] = ['privacy.differentialPrivacy', 'privacy.secureAggregation'];
 
 function scalarValue(rng: Rng, path: ScalarField): string | number {
