@@ -29,6 +29,9 @@
  *                               "disconnected" lines (not their own close at the end), a bots
  *                               process exiting non-zero, and editor
  *                               connections closed or failed under us (a refused edit closes one)
+ *   client_connect_timeouts     of client_errors: socket.io connect attempts that gave up after
+ *                               20 s ("disconnected (timeout)"; the client retries by itself)
+ *   min_clients_per_round       fewest clients that reported a round's model (all: = clients)
  *   warnings                    server log lines at level warn (counted apart; listed on stderr)
  *   edits_sent / edits_applied  edits made / edits that reached the witness (should be equal)
  *   edits_per_s                 edits sent per second over the run (goal: editors × 10)
@@ -132,8 +135,9 @@ export async function benchLoad(options: LoadOptions = {}): Promise<Record<strin
   const server = await startServerProcess();
   const { url, dbUrl } = server;
   const problems: string[] = [];
+  let trainAt = 0;
   const problem = (text: string) => {
-    if (problems.length < 20) problems.push(text);
+    if (problems.length < 40) problems.push(`${trainAt ? `${((Date.now() - trainAt) / 1000).toFixed(0)} s` : 'before training'}: ${text}`);
   };
   let serverErrors = 0;
   let warnings = 0;
@@ -180,7 +184,9 @@ export async function benchLoad(options: LoadOptions = {}): Promise<Record<strin
 
     // Training clients: several processes, each loading TensorFlow.js while the editors join.
     let clientErrors = 0;
+    let connectTimeouts = 0;
     let lastRound = 0;
+    const perRound = new Map<number, number>(); // round → clients that reported it
     const processes = Math.ceil(clients / perProcess);
     const exits: Promise<number | null>[] = [];
     for (let p = 0; p < processes; p++) {
@@ -190,6 +196,7 @@ export async function benchLoad(options: LoadOptions = {}): Promise<Record<strin
       lines(child, (line) => {
         const row = JSON.parse(line) as { round: number };
         lastRound = Math.max(lastRound, row.round);
+        perRound.set(row.round, (perRound.get(row.round) ?? 0) + 1);
       });
       let buffer = '';
       child.stderr!.on('data', (d: Buffer) => {
@@ -201,6 +208,8 @@ export async function benchLoad(options: LoadOptions = {}): Promise<Record<strin
           // "io client disconnect" is a bot closing its own socket when the run has ended.
           if (/ error |fatal/.test(text) || (/disconnected/.test(text) && !/io client disconnect/.test(text))) {
             clientErrors++;
+            // socket.io's connect attempt gave up after 20 s (it retries on its own).
+            if (/disconnected \(timeout\)/.test(text)) connectTimeouts++;
             problem(text);
           }
         }
@@ -242,7 +251,7 @@ export async function benchLoad(options: LoadOptions = {}): Promise<Record<strin
     if (started.status !== 202) throw new Error(`train refused: ${started.status} ${JSON.stringify(started.body)}`);
     const runId = started.body.runId as string;
     await server.loop(); // reset the server's histogram: measure the run only
-    const trainAt = Date.now();
+    trainAt = Date.now();
     process.stderr.write(`[load] training: ${clients} clients in ${processes} processes, ${editors} editors × ${editHz}/s, ${rounds} rounds\n`);
 
     // Edits at a steady pace until every bots process has exited (the run has ended).
@@ -326,6 +335,8 @@ export async function benchLoad(options: LoadOptions = {}): Promise<Record<strin
       errors: serverErrors + clientErrors,
       server_errors: serverErrors,
       client_errors: clientErrors,
+      client_connect_timeouts: connectTimeouts,
+      min_clients_per_round: Math.min(...stored.map((r) => perRound.get(r.number) ?? 0)),
       warnings,
       edits_sent: editsSent,
       edits_applied: editsApplied,
