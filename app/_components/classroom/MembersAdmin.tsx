@@ -20,7 +20,8 @@ interface Props {
 /** The owner's members list: rename, hide on the projector, member ↔ viewer, remove. */
 export function MembersAdmin({ slug, selfId, online, membersRev }: Props) {
   const t = useTranslations('classroom.members');
-  const roles = useTranslations('common.roles');
+  // The same words as the join form's choice (Participant / Watch only).
+  const roles = useTranslations('project.join.roles');
   const errorText = useErrorText();
   const [members, setMembers] = useState<MemberInfo[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -110,8 +111,8 @@ export function MembersAdmin({ slug, selfId, online, membersRev }: Props) {
                       onChange={(e) => void change(m.id, () => api.updateMember(slug, m.id, { role: e.target.value as 'member' | 'viewer' }))}
                       className="h-9 rounded-lg border border-slate-300 bg-white px-2 text-sm"
                     >
-                      <option value="member">{roles('member')}</option>
-                      <option value="viewer">{roles('viewer')}</option>
+                      <option value="member">{roles('member.title')}</option>
+                      <option value="viewer">{roles('viewer.title')}</option>
                     </select>
                     <button
                       type="button"
