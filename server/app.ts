@@ -10,12 +10,13 @@ import type { Repository } from './db/repository';
 import { createApi } from './http/api';
 import type { Logger } from './log';
 import { ProjectService } from './projects';
-import { MAX_PARAMS } from './protocol';
+import { MAX_PARAMS, YJS_CLOSE } from './protocol';
 import { TrainingService } from './training/service';
 import { closeModelThread } from './training/run-model';
 import { serveVendor } from './vendor';
 import { serveData } from './data/route';
 import type { FailureLimiter } from './http/rate-limit';
+import { DbHealth } from './db/db-health';
 import { applySecurityHeaders, securityHeaders, securityOptionsFromEnv, type SecurityOptions } from './http/security';
 
 /** Largest socket.io message: the largest model the spec allows, as float32, plus framing. */
@@ -33,6 +34,8 @@ export interface ServerDeps {
   log: Logger;
   pages?: PageRenderer | null;
   roundDeadlineMs?: number;
+  /** Database outages: pending checkpoint cap, save retry backoff, shutdown wait (see persist-queue.ts). */
+  storage?: { maxPendingCheckpoints?: number; saveRetry?: { initialMs: number; maxMs: number }; shutdownSaveWaitMs?: number };
   /** TRUST_PROXY, PUBLIC_URL, development CSP; read from the environment when absent. */
   security?: SecurityOptions;
   /** The failed-join limiter (tests inject one with a fake clock). */
@@ -51,7 +54,10 @@ export interface CotrainServer {
 
 /** The composition root: one HTTP server for pages, the JSON API, socket.io and Yjs. */
 export function createServer(deps: ServerDeps): CotrainServer {
-  const { repo, log } = deps;
+  const { log } = deps;
+  // Every database call is watched: an outage is logged once and reported by /api/health.
+  const dbHealth = new DbHealth(log);
+  const repo = dbHealth.wrap(deps.repo);
   // Member tokens are signed with a key created once and kept in the database (see auth.ts).
   const signer = new TokenSigner(() => repo.serverSecret('member-token-key', randomBytes(32)));
   const projects = new ProjectService(repo, new TicketStore(), signer);
@@ -63,12 +69,19 @@ export function createServer(deps: ServerDeps): CotrainServer {
     log,
     security,
     joinLimiter: deps.joinLimiter,
+    health: async () => ({ db: await dbHealth.check(() => repo.ping(), 2000), pendingRounds: training.pendingRounds() }),
     training: {
       startRun: (p, options) => training.startRun(p, options),
       importModel: (p, body) => training.importModel(p, body),
       controlRun: (p, id, a) => training.controlRun(p, id, a),
-      disconnectMember: async (projectId, memberId) => {
-        await Promise.all([training.disconnectMember(projectId, memberId), collab.disconnectMember(projectId, memberId)]);
+      disconnectMember: async (projectId, memberId, why = 'revoked') => {
+        const close = why === 'left' ? YJS_CLOSE.left : YJS_CLOSE.revoked;
+        const message = why === 'left' ? 'You left this project.' : undefined;
+        await Promise.all([training.disconnectMember(projectId, memberId, message), collab.disconnectMember(projectId, memberId, close)]);
+      },
+      closeProject: async (projectId) => {
+        await training.closeProject(projectId);
+        await collab.closeProject(projectId);
       },
     },
     classroom: {
@@ -107,7 +120,7 @@ export function createServer(deps: ServerDeps): CotrainServer {
     serveClient: false,
   });
   const collab = new CollabService(repo, projects, log);
-  const training = new TrainingService({ io, repo, projects, collab, log, roundDeadlineMs: deps.roundDeadlineMs });
+  const training = new TrainingService({ io, repo, projects, collab, log, roundDeadlineMs: deps.roundDeadlineMs, ...deps.storage });
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -141,7 +154,7 @@ export function createServer(deps: ServerDeps): CotrainServer {
       return (http.address() as AddressInfo).port;
     },
     async close() {
-      training.close();
+      await training.close();
       await closeModelThread();
       await collab.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -1,6 +1,6 @@
 'use client';
 
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslations } from 'use-intl';
 import { api, type ProjectInfo, type Ticket } from '@/app/_lib/api';
 import { useCollab } from '@/app/_lib/useCollab';
@@ -15,6 +15,7 @@ import { useWatchTraining } from './classroom/useWatchTraining';
 import { ComputePanel } from './ComputePanel';
 import { ContributionsTable } from './ContributionsTable';
 import { ConnectionStatus } from './ConnectionStatus';
+import { DangerZone } from './DangerZone';
 import { ClassHistogram } from './data/ClassHistogram';
 import { PrivateDataPanel } from './data/PrivateDataPanel';
 import { ExplainPanel } from './explain/ExplainPanel';
@@ -25,8 +26,21 @@ import { SecureAggregationStatus } from './SecureAggregationStatus';
 import { ProjectHeader } from './ProjectHeader';
 import { RunsList } from './RunsList';
 import { SpecEditor } from './SpecEditor';
+import { StorageNotice } from './StorageNotice';
 import { TrainingPanel, isActive } from './TrainingPanel';
 import { ui } from './ui';
+
+/** A labelled run of cards: the workspace's groups (my data, people and compute, history). */
+function WorkspaceGroup({ id, title, children }: { id: string; title: string; children: ReactNode }) {
+  return (
+    <section aria-labelledby={id} className="space-y-4 pt-2">
+      <h2 id={id} className="px-1 text-sm font-bold tracking-wide text-slate-500 uppercase">
+        {title}
+      </h2>
+      {children}
+    </section>
+  );
+}
 
 /**
  * A member's view of a project: shared spec editor, training, people and runs. Viewers watch
@@ -81,11 +95,16 @@ export function Workspace({ slug, ticket, onRoleChanged }: { slug: string; ticke
         status={<ConnectionStatus collab={collab.status} synced={collab.synced} training={training.connected} trainingReason={training.connectionReason} />}
       />
       <main className="mx-auto grid max-w-7xl grid-cols-[minmax(0,1fr)] gap-4 px-4 py-4 sm:px-6 sm:py-6 lg:grid-cols-[minmax(0,1.15fr)_minmax(0,1fr)] lg:grid-rows-[auto_1fr] lg:items-start">
-        {/* DOM order is the phone order (training first); the grid places columns on wide screens. */}
-        <div className="lg:col-start-2 lg:row-start-1">
+        {/* DOM order is the phone order: training and what the model learned first, then the spec and
+            this browser's data, then people and compute, then history. The grid places columns on wide screens. */}
+        <div className="space-y-4 lg:col-start-2 lg:row-start-1">
           <TrainingPanel slug={slug} isOwner={member.role === 'owner'} snap={snap} training={training} onStarted={refreshInfo} />
+          <StorageNotice run={training.run} />
+          <PrivacyBudget run={training.run} />
+          <SecureAggregationStatus run={training.run} />
+          <ExplainPanel slug={slug} training={training} runs={info?.runs ?? []} />
         </div>
-        <div className="lg:col-start-1 lg:row-span-2 lg:row-start-1">
+        <div className="space-y-4 lg:col-start-1 lg:row-span-2 lg:row-start-1">
           {collab.doc ? (
             <SpecEditor
               doc={collab.doc}
@@ -100,19 +119,25 @@ export function Workspace({ slug, ticket, onRoleChanged }: { slug: string; ticke
               <p className="text-slate-500">{t('connecting')}</p>
             </section>
           )}
+          {!isViewer && (
+            <WorkspaceGroup id="group-data" title={t('groups.data')}>
+              <ClassHistogram training={training} local={localData} spec={snap?.spec ?? null} />
+              <PrivateDataPanel local={localData} training={training} spec={snap?.spec ?? null} />
+            </WorkspaceGroup>
+          )}
         </div>
         <div className="space-y-4 lg:col-start-2 lg:row-start-2">
-          {member.role === 'owner' && <OwnerControls slug={slug} specLocked={specLocked} runActive={isActive(training.run)} />}
-          <OwnerLink slug={slug} isOwner={member.role === 'owner'} />
-          <PrivacyBudget run={training.run} />
-          <SecureAggregationStatus run={training.run} />
-          <ExplainPanel slug={slug} training={training} runs={info?.runs ?? []} />
-          <OnlineList peers={collab.peers} />
-          {!isViewer && <ComputePanel training={training} />}
-          {member.role === 'owner' && <MembersAdmin slug={slug} selfId={member.id} online={online} membersRev={collab.room?.membersRev ?? 0} />}
-          {member.role !== 'viewer' && <ClassHistogram training={training} local={localData} spec={snap?.spec ?? null} />}
-          {member.role !== 'viewer' && <PrivateDataPanel local={localData} training={training} spec={snap?.spec ?? null} />}
-          <RunsList slug={slug} runs={info?.runs ?? []} version={training.modelVersion} isOwner={member.role === 'owner'} onStarted={refreshInfo} />
+          <WorkspaceGroup id="group-people" title={t('groups.people')}>
+            <OnlineList peers={collab.peers} />
+            {!isViewer && <ComputePanel training={training} />}
+            {member.role === 'owner' && <OwnerControls slug={slug} specLocked={specLocked} runActive={isActive(training.run)} />}
+            {member.role === 'owner' && <MembersAdmin slug={slug} selfId={member.id} online={online} membersRev={collab.room?.membersRev ?? 0} />}
+            <OwnerLink slug={slug} isOwner={member.role === 'owner'} />
+          </WorkspaceGroup>
+          <WorkspaceGroup id="group-history" title={t('groups.history')}>
+            <RunsList slug={slug} runs={info?.runs ?? []} version={training.modelVersion} isOwner={member.role === 'owner'} onStarted={refreshInfo} />
+            <DangerZone slug={slug} projectName={info?.project.name ?? null} role={member.role} />
+          </WorkspaceGroup>
         </div>
         {/* Below both columns, full width: the per-member table and the scale chart need room. */}
         <div className="lg:col-span-2">

@@ -8,12 +8,16 @@ import { seedSpecDoc } from '../protocol/spec-doc';
 import { YJS_CLOSE, type RoomAwareness } from '../protocol/messages';
 import type { Repository, Role } from '../db/repository';
 import type { Logger } from '../log';
+import { isDbUnavailable } from '../db/db-health';
 import { DocGuard } from './doc-guard';
 
 /** y-websocket message types (first varUint of every frame). */
 const MESSAGE_SYNC = 0;
 const MESSAGE_AWARENESS = 1;
 const MESSAGE_QUERY_AWARENESS = 3;
+
+/** The most a project's shared document may hold (an estimate, see docBytes); beyond it edits are refused. */
+export const MAX_DOC_BYTES = 4 * 1024 * 1024;
 
 /** Compact the update log into one state after this many appended updates. */
 const COMPACT_EVERY = 500;
@@ -51,6 +55,8 @@ export class CollabRoom {
   private meta: RoomAwareness = { specLocked: false, membersRev: 0 };
   /** Refuses updates that would put a value of the wrong type in the spec (set once loaded). */
   private guard: DocGuard | null = null;
+  /** Upper estimate of the stored document's size: the last compacted state plus updates since. */
+  private docBytes = 0;
 
   private constructor(
     readonly projectId: string,
@@ -95,6 +101,7 @@ export class CollabRoom {
       seedSpecDoc(seed);
       await room.persistAndApply(Y.encodeStateAsUpdate(seed), 'seed');
     }
+    room.docBytes = Y.encodeStateAsUpdate(room.doc).length;
     room.guard = new DocGuard(() => [Y.encodeStateAsUpdate(room.doc), ...room.pending.map((p) => p.update)]);
     return room;
   }
@@ -205,6 +212,12 @@ export class CollabRoom {
         this.removeConnection(conn);
         return;
       }
+      if (this.docBytes + update.length > MAX_DOC_BYTES) {
+        this.log.warn({ projectId: this.projectId, memberId: conn.memberId, bytes: this.docBytes }, 'Yjs edit refused: the document is full');
+        conn.ws.close(1009, `the shared document is full (${MAX_DOC_BYTES / 1024 / 1024} MB)`);
+        this.removeConnection(conn);
+        return;
+      }
       const broken = this.guard?.admit(update);
       if (broken) {
         this.log.warn({ projectId: this.projectId, memberId: conn.memberId, field: broken }, 'Yjs edit with a wrongly typed value refused');
@@ -212,9 +225,11 @@ export class CollabRoom {
         this.removeConnection(conn);
         return;
       }
+      this.docBytes += update.length;
       // Not awaited: the next frames may join this update's group commit (order is kept).
       this.persistAndApply(update, conn.ws).catch((error: unknown) => {
-        this.log.error({ err: error, projectId: this.projectId }, 'could not store a Yjs update; closing the connection so the client resends it');
+        // An outage is logged once where it is noticed (db-health.ts), not once per refused edit.
+        this.log[isDbUnavailable(error) ? 'debug' : 'error']({ err: error, projectId: this.projectId }, 'could not store a Yjs update; closing the connection so the client resends it');
         conn.ws.close(1011, 'could not store the update');
       });
       return;
@@ -264,8 +279,10 @@ export class CollabRoom {
 
   private async compact(): Promise<void> {
     if (this.sinceCompact === 0) return;
-    await this.repo.compactDoc(this.projectId, Y.encodeStateAsUpdate(this.doc), this.lastSeq);
+    const state = Y.encodeStateAsUpdate(this.doc);
+    await this.repo.compactDoc(this.projectId, state, this.lastSeq);
     this.sinceCompact = 0;
+    this.docBytes = state.length;
   }
 
   private removeConnection(conn: Connection): void {

@@ -215,9 +215,35 @@ class PrismaRepository implements Repository {
     });
   }
 
+  markMemberLeft(memberId: string, input: { anonymousName: string; tokenHash: string }): Promise<void> {
+    return this.serial(null, async () => {
+      await this.db.member.update({ where: { id: memberId }, data: { name: input.anonymousName, tokenHash: input.tokenHash, hidden: true, leftAt: new Date() } });
+    });
+  }
+
+  /**
+   * Every table, children first, in one transaction (no reliance on the database enforcing the
+   * schema's cascades). Queued with the project's document writes, so none lands after it.
+   */
+  deleteProject(projectId: string): Promise<void> {
+    return this.serial(projectId, async () => {
+      const runs = { run: { projectId } };
+      await this.db.$transaction([
+        this.db.contribution.deleteMany({ where: runs }),
+        this.db.checkpoint.deleteMany({ where: runs }),
+        this.db.round.deleteMany({ where: runs }),
+        this.db.run.deleteMany({ where: { projectId } }),
+        this.db.projectDocUpdate.deleteMany({ where: { projectId } }),
+        this.db.projectDoc.deleteMany({ where: { projectId } }),
+        this.db.member.deleteMany({ where: { projectId } }),
+        this.db.project.deleteMany({ where: { id: projectId } }),
+      ]);
+    });
+  }
+
   listMembers(projectId: string): Promise<MemberRow[]> {
     return this.serial(null, async () =>
-      (await this.db.member.findMany({ where: { projectId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map(toMember),
+      (await this.db.member.findMany({ where: { projectId, leftAt: null }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map(toMember),
     );
   }
 
@@ -309,13 +335,17 @@ class PrismaRepository implements Repository {
    * Also moves the run's lastRound up to the checkpoint's round in the same transaction, so
    * lastRound ("last round whose checkpoint is saved") can never point past a missing checkpoint.
    */
-  saveRound(round: RoundRow | null, checkpoint: CheckpointRow, contributions: ContributionRow[]): Promise<void> {
+  saveRound(round: RoundRow | null, checkpoint: CheckpointRow | null, contributions: ContributionRow[]): Promise<void> {
     return this.serial(null, async () => {
       await this.db.$transaction([
         ...(round ? [this.db.round.create({ data: roundData(round) })] : []),
-        this.db.checkpoint.create({ data: checkpointData(checkpoint) }),
+        ...(checkpoint
+          ? [
+              this.db.checkpoint.create({ data: checkpointData(checkpoint) }),
+              this.db.run.updateMany({ where: { id: checkpoint.runId, lastRound: { lt: checkpoint.round } }, data: { lastRound: checkpoint.round } }),
+            ]
+          : []),
         this.db.contribution.createMany({ data: contributions.map(contributionData) }),
-        this.db.run.updateMany({ where: { id: checkpoint.runId, lastRound: { lt: checkpoint.round } }, data: { lastRound: checkpoint.round } }),
       ]);
     });
   }
@@ -332,6 +362,10 @@ class PrismaRepository implements Repository {
         select: { runId: true, round: true, manifest: true, metrics: true, loopState: true, createdAt: true },
       }),
     );
+  }
+
+  deleteCheckpoints(runId: string, rounds: number[]): Promise<number> {
+    return this.serial(null, async () => (rounds.length === 0 ? 0 : (await this.db.checkpoint.deleteMany({ where: { runId, round: { in: rounds } } })).count));
   }
 
   getCheckpoint(runId: string, round: number): Promise<CheckpointRow | null> {
@@ -365,6 +399,11 @@ class PrismaRepository implements Repository {
         })
       ).map((c) => ({ ...c, status: asContributionStatus(c.status) })),
     );
+  }
+
+  ping(): Promise<void> {
+    // Not queued behind SQLite's writes: a health check asks whether the database answers now.
+    return this.db.$queryRawUnsafe('SELECT 1').then(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,23 @@ export const PRISMA_DIR = fileURLToPath(new URL('../../prisma/', import.meta.url
 /** How long a SQLite writer waits for a lock held by another connection before failing. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * PostgreSQL pool limits, so a lost link fails calls instead of hanging them: a link that drops
+ * packets (no reset) would otherwise leave a connect or a query waiting forever. A failed
+ * connection leaves the pool, and the next call opens a new one, so the pool recovers by itself
+ * once the server answers again. A checkpoint of the largest model (4 MB) saves in well under
+ * the query limit.
+ */
+export const PG_POOL_LIMITS = {
+  /** Opening a connection (TCP + startup + auth). */
+  connectionTimeoutMillis: 5000,
+  /** One query, client side: no answer within this long fails it and drops its connection. */
+  query_timeout: 15_000,
+  /** TCP keep-alive probes notice a dead peer on an idle pooled connection. */
+  keepAlive: true,
+  idleTimeoutMillis: 30_000,
+};
+
 /** Which database a URL points at; throws on anything else. */
 export function databaseKind(url: string): DatabaseKind {
   if (url.startsWith('file:')) return 'sqlite';
@@ -57,7 +74,7 @@ export function adapterFactory(url: string): SqlMigrationAwareDriverAdapterFacto
   }
   const { connectionString, schema } = postgresTarget(url);
   const searchPath = `-c search_path=${quoteIdent(schema)}`;
-  return new PrismaPg({ connectionString, options: searchPath }, { schema });
+  return new PrismaPg({ connectionString, options: searchPath, ...PG_POOL_LIMITS }, { schema });
 }
 
 /** Quotes a PostgreSQL identifier. */

@@ -118,9 +118,18 @@ export interface Repository {
   /** The member holding a token (by its hash), with the project it belongs to. */
   findMemberByTokenHash(tokenHash: string): Promise<{ member: MemberRow; project: ProjectRow } | null>;
   setMemberTokenHash(memberId: string, tokenHash: string): Promise<void>;
+  /** The project's members, except those who left. */
   listMembers(projectId: string): Promise<MemberRow[]>;
   /** Renames a member, changes their role (never to or from owner here) or hides them on the projector. */
   updateMember(memberId: string, patch: { name?: string; role?: Role; hidden?: boolean }): Promise<MemberRow>;
+  /**
+   * A member leaves: their row stays (contributions point at it) but the name is erased to
+   * `anonymousName`, the token replaced by `tokenHash` (one nobody holds) and they are never
+   * listed again (listMembers, tickets).
+   */
+  markMemberLeft(memberId: string, input: { anonymousName: string; tokenHash: string }): Promise<void>;
+  /** Deletes a project and everything of it (members, document and log, runs, rounds, checkpoints, contributions) in one transaction. */
+  deleteProject(projectId: string): Promise<void>;
 
   /** The Yjs document: the last compacted state plus every update appended since, in order. */
   loadDoc(projectId: string): Promise<{ state: Uint8Array | null; updates: { seq: number; update: Uint8Array }[] }>;
@@ -139,16 +148,25 @@ export interface Repository {
   /** The project's run that is waiting, training or paused, if any. */
   findActiveRun(projectId: string): Promise<RunRow | null>;
 
-  /** Saves a finished round, its checkpoint and its contributions in one transaction. */
-  saveRound(round: RoundRow | null, checkpoint: CheckpointRow, contributions: ContributionRow[]): Promise<void>;
+  /**
+   * Saves a finished round, its checkpoint and its contributions in one transaction. The checkpoint
+   * is null only for a round whose weights were given up during a long database outage (see
+   * server/training/persist-queue.ts): its round row and contributions are still stored.
+   */
+  saveRound(round: RoundRow | null, checkpoint: CheckpointRow | null, contributions: ContributionRow[]): Promise<void>;
   listRounds(runId: string): Promise<RoundRow[]>;
   /** Checkpoint metadata (no weights) of a run, by round ascending. */
   listCheckpoints(runId: string): Promise<Omit<CheckpointRow, 'weights' | 'optimizerState'>[]>;
   getCheckpoint(runId: string, round: number): Promise<CheckpointRow | null>;
+  /** Deletes these rounds' checkpoints of a run (retention; round rows stay). Resolves with how many went. */
+  deleteCheckpoints(runId: string, rounds: number[]): Promise<number>;
   listContributions(runId: string): Promise<ContributionRow[]>;
 
   /** The stored secret called `name`; stores `fresh` first if there is none (first caller wins). */
   serverSecret(name: string, fresh: Uint8Array): Promise<Uint8Array>;
+
+  /** Resolves when the database answers a trivial query (health checks). */
+  ping(): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -26,6 +26,8 @@ const METHODS = [
   'setMemberTokenHash',
   'listMembers',
   'updateMember',
+  'markMemberLeft',
+  'deleteProject',
   'loadDoc',
   'appendDocUpdate',
   'appendDocUpdates',
@@ -39,8 +41,10 @@ const METHODS = [
   'listRounds',
   'listCheckpoints',
   'getCheckpoint',
+  'deleteCheckpoints',
   'listContributions',
   'serverSecret',
+  'ping',
 ] as const satisfies readonly Exclude<keyof Repository, 'close'>[];
 
 // Fails to compile when Repository gains a method that METHODS does not forward.

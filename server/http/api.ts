@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { AppError, createProjectRequest, joinRequest, lockRequest, trainRequest, updateMemberRequest, type MemberInfo } from '../protocol';
+import { AppError, createProjectRequest, deleteProjectRequest, joinRequest, lockRequest, trainRequest, updateMemberRequest, type MemberInfo } from '../protocol';
 import { cookieName } from '../auth';
-import type { Principal, ProjectService } from '../projects';
+import { FORMER_MEMBER_NAME, type Principal, type ProjectService } from '../projects';
 import type { MemberRow, Repository, RunRow } from '../db/repository';
 import type { Logger } from '../log';
 import { bearerToken, readJson, sendError, sendJson, sessionCookie } from './io';
@@ -21,8 +21,10 @@ export interface ApiDeps {
     /** Stores an uploaded TensorFlow.js model (unparsed import body) as a finished run. */
     importModel(principal: Principal, body: unknown): Promise<{ runId: string; loss: number; accuracy: number }>;
     controlRun(principal: Principal, runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
-    /** Closes a member's live training and Yjs connections (after a revoke). */
-    disconnectMember(projectId: string, memberId: string): Promise<void>;
+    /** Closes a member's live training and Yjs connections (after a revoke, or when they left). */
+    disconnectMember(projectId: string, memberId: string, why?: 'revoked' | 'left'): Promise<void>;
+    /** Before a project's deletion: stops its active run, closes every live connection, drops its rooms for good. */
+    closeProject(projectId: string): Promise<void>;
   };
   /** The live rooms, told about the owner's classroom changes (see server/app.ts). */
   classroom: {
@@ -37,6 +39,8 @@ export interface ApiDeps {
   security?: SecurityOptions;
   /** Counts wrong join codes per address (see rate-limit.ts); a default one if absent. */
   joinLimiter?: FailureLimiter;
+  /** Whether the database answers and how many trained rounds wait to be stored (GET /api/health). */
+  health?: () => Promise<{ db: 'ok' | 'unavailable'; pendingRounds: number }>;
 }
 
 type Handler = (ctx: { req: IncomingMessage; res: ServerResponse; params: string[] }) => Promise<void>;
@@ -54,6 +58,11 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
 function memberInfo(member: MemberRow, viewer: MemberRow): MemberInfo {
   const name = member.hidden && viewer.role !== 'owner' ? null : member.name;
   return { id: member.id, name, role: member.role, hidden: member.hidden };
+}
+
+/** Expires this browser's session cookie for a project (after leaving or deleting it). */
+function clearedCookie(name: string): string {
+  return `${name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
 }
 
 function runSummary(run: RunRow) {
@@ -88,7 +97,15 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
   };
 
   const routes: [string, RegExp, Handler][] = [
-    ['GET', /^\/api\/health$/, async ({ res }) => sendJson(res, 200, { ok: true })],
+    [
+      'GET',
+      /^\/api\/health$/,
+      async ({ res }) => {
+        // 503 while the database cannot be reached: the server still trains, but stores nothing.
+        const report = deps.health ? await deps.health() : { db: 'ok' as const, pendingRounds: 0 };
+        sendJson(res, report.db === 'ok' ? 200 : 503, { ok: report.db === 'ok', ...report });
+      },
+    ],
     [
       'POST',
       /^\/api\/projects$/,
@@ -169,6 +186,36 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
           member: { id: member.id, name: member.name, role: member.role },
           runs: runs.map(runSummary),
         });
+      },
+    ],
+    [
+      // The owner deletes the project with all its data: live connections close first, then every row goes.
+      'DELETE',
+      /^\/api\/projects\/([\w-]{1,64})$/,
+      async ({ req, res, params }) => {
+        const raw = await readJson(req);
+        const principal = await ownerOf(req, params[0]!, 'Only the project owner can delete the project.');
+        const body = parse(deleteProjectRequest, raw);
+        if (body.confirmName.trim() !== principal.project.name.trim()) throw new AppError('bad_request', 'confirmName: type the project’s name exactly to delete it.');
+        await deps.training.closeProject(principal.project.id);
+        await deps.projects.deleteProject(principal, body.confirmName);
+        deps.log.info({ slug: principal.project.slug }, 'project deleted');
+        sendJson(res, 200, { deleted: true }, { 'set-cookie': clearedCookie(cookieName(principal.project.slug)) });
+      },
+    ],
+    [
+      // A member (or viewer) leaves: their token stops working, their contributions stay, anonymised.
+      'POST',
+      /^\/api\/projects\/([\w-]{1,64})\/leave$/,
+      async ({ req, res, params }) => {
+        await readJson(req);
+        const principal = await principalOf(req, params[0]!);
+        await deps.projects.leave(principal);
+        await deps.training.disconnectMember(principal.project.id, principal.member.id, 'left');
+        // Views showing members refetch (they no longer list them); the row the rooms see is anonymised.
+        await deps.classroom.memberChanged(principal.project.id, { ...principal.member, name: FORMER_MEMBER_NAME, hidden: true }, false);
+        deps.log.info({ slug: principal.project.slug, memberId: principal.member.id }, 'member left');
+        sendJson(res, 200, { left: true }, { 'set-cookie': clearedCookie(cookieName(principal.project.slug)) });
       },
     ],
     [

@@ -146,6 +146,19 @@ export const secaggStatusSchema = z.object({
 });
 export type SecAggStatus = z.infer<typeof secaggStatusSchema>;
 
+/**
+ * Whether the run's rounds reach the database. 'unavailable': it cannot be reached; training goes
+ * on in memory and the saves wait (pendingRounds) to be stored in order once it is back.
+ */
+export const storageStatusSchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  /** Rounds trained but not yet stored (round row, contributions, checkpoint). */
+  pendingRounds: z.number().int().min(0),
+  /** Rounds whose checkpoint weights were given up in a long outage (their round rows are kept). */
+  droppedCheckpoints: z.number().int().min(0),
+});
+export type StorageStatus = z.infer<typeof storageStatusSchema>;
+
 export const runStateSchema = z.object({
   runId: z.string(),
   status: z.enum(RUN_STATUSES),
@@ -166,6 +179,8 @@ export const runStateSchema = z.object({
   privacy: privacyStatusSchema.nullable().default(null),
   /** Secure aggregation progress of the open round; null without it. */
   secureAggregation: secaggStatusSchema.nullable().default(null),
+  /** Whether rounds are being stored; see storageStatusSchema. */
+  storage: storageStatusSchema.default({ status: 'ok', pendingRounds: 0, droppedCheckpoints: 0 }),
 });
 export type RunState = z.infer<typeof runStateSchema>;
 
@@ -265,6 +280,8 @@ export const YJS_CLOSE = {
   role_changed: { code: 4004, reason: 'your role changed; reconnect' },
   read_only: { code: 4005, reason: 'read-only: this connection may not edit the spec' },
   spec_locked: { code: 4006, reason: 'the spec is locked by the owner' },
+  project_deleted: { code: 4010, reason: 'the project was deleted' },
+  left: { code: 4011, reason: 'you left the project' },
 } as const satisfies Record<string, { code: number; reason: string }>;
 
 /**

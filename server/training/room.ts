@@ -4,6 +4,7 @@ import {
   LIVE_FIELDS,
   MESSAGE_EVENT,
   applyLive,
+  checkUpdate,
   decodeVector,
   encodeVector,
   manifestSize,
@@ -25,7 +26,10 @@ import { ServerOptimizer } from './aggregation/server-optimizer';
 import { Coordinator, type Decision } from './coordinator';
 import { evaluateWeights } from './run-model';
 import { RunPrivacy } from './run-privacy';
+import { PersistQueue, type SaveJob, type Unsaved } from './persist-queue';
+import { isAlreadyStored, isDbUnavailable } from '../db/db-health';
 import { unmask } from './secagg';
+import { roundsToDrop, type RetentionPolicy } from './retention';
 
 export interface TrainingClientInfo {
   clientId: string;
@@ -82,6 +86,12 @@ export interface RoomDeps {
   broadcast(message: ServerMessage): void;
   /** Overrides the spec's round deadline (tests). */
   roundDeadlineMs?: number;
+  /** Waiting checkpoints kept in memory during a database outage (see persist-queue.ts). */
+  maxPendingCheckpoints?: number;
+  /** Backoff of save retries during an outage (tests shorten it). */
+  saveRetry?: { initialMs: number; maxMs: number };
+  /** Which per-round checkpoints are kept as rounds are saved and when the run ends; all when absent. */
+  retention?: RetentionPolicy;
 }
 
 /**
@@ -89,15 +99,38 @@ export interface RoomDeps {
  * thin shell around the pure Coordinator: it turns socket messages into events and carries out
  * the coordinator's decisions (send assignments, aggregate + evaluate + save, broadcast).
  */
+
+/** Updates whose root-mean-square per weight exceeds this are refused as absurd (see receiveUpdate). */
+export const MAX_UPDATE_RMS = 100;
+/** Shortest interval between two state broadcasts of one room. */
+const STATE_COALESCE_MS = 100;
+
 export class TrainingRoom {
   readonly clients = new Map<string, TrainingClientInfo>();
+  /** State broadcasts are coalesced (see broadcastState). */
+  private stateTimer: NodeJS.Timeout | null = null;
+  private statePending = false;
   private run: ActiveRun | null = null;
   private chain: Promise<void> = Promise.resolve();
+  /** Round saves and status changes, in order; they wait here while the database is unreachable. */
+  private readonly persist: PersistQueue;
+  private closing = false;
 
   constructor(
     readonly project: ProjectRow,
     private readonly deps: RoomDeps,
-  ) {}
+  ) {
+    this.persist = new PersistQueue({
+      write: (job) => (job.kind === 'round' ? deps.repo.saveRound(job.row, job.checkpoint, job.contributions) : deps.repo.updateRun(job.runId, job.patch)),
+      isTransient: isDbUnavailable,
+      isAlreadyStored,
+      onRefused: (job, error) => this.refused(job, error),
+      onChange: () => this.broadcastState(),
+      log: deps.log,
+      maxPendingCheckpoints: deps.maxPendingCheckpoints,
+      retry: deps.saveRetry,
+    });
+  }
 
   get activeRunId(): string | null {
     return this.run && ['waiting', 'training', 'paused'].includes(this.run.status) ? this.run.row.id : null;
@@ -251,6 +284,10 @@ export class TrainingRoom {
     const decoded = decodeVector(message.delta, run.manifest, encoding);
     if (!decoded.ok) return refuse(decoded.reason);
     const delta = decoded.values;
+    // No training step moves weights by an RMS of 100 per weight: far beyond any honest update,
+    // well above a boosted attack (×10) that the robust aggregators are there to handle.
+    const sane = checkUpdate(delta, { maxNorm: MAX_UPDATE_RMS * Math.sqrt(delta.length) });
+    if (!sane.ok) return refuse(sane.reason);
     const implausible = run.privacy?.checkUpdate(delta, encoding);
     if (implausible) return refuse(implausible);
     void this.execute(
@@ -327,6 +364,7 @@ export class TrainingRoom {
       spec: run.spec,
       privacy: run.privacy?.status() ?? null,
       secureAggregation: snap.secureAggregation ?? null,
+      storage: this.persist.status(),
     };
   }
 
@@ -334,8 +372,26 @@ export class TrainingRoom {
     socket.emit(MESSAGE_EVENT, this.stateMessage());
   }
 
+  /**
+   * Sends the room's state to everyone, at most once per STATE_COALESCE_MS: a round with 100
+   * clients changes the state hundreds of times (each update, join, live edit), and the message
+   * lists every client and the round history, so one message per change grew with clients².
+   * The first change in a quiet period goes out at once; changes within the window are folded
+   * into one trailing message that carries the latest state.
+   */
   broadcastState(): void {
+    if (this.stateTimer) {
+      this.statePending = true;
+      return;
+    }
     this.deps.broadcast(this.stateMessage());
+    this.stateTimer = setTimeout(() => {
+      this.stateTimer = null;
+      if (!this.statePending) return;
+      this.statePending = false;
+      this.broadcastState();
+    }, STATE_COALESCE_MS);
+    this.stateTimer.unref();
   }
 
   private reject(client: TrainingClientInfo, code: AppError['code'], message: string): void {
@@ -345,7 +401,8 @@ export class TrainingRoom {
 
   /** Carries out decisions strictly in order, one batch after another. */
   private execute(decisions: Decision[]): Promise<void> {
-    if (decisions.length === 0) return this.chain;
+    // Once the server is closing, nothing new starts (no round, no evaluation after the model thread is gone).
+    if (decisions.length === 0 || this.closing) return this.chain;
     this.chain = this.chain.then(() => this.executeNow(decisions));
     return this.chain;
   }
@@ -388,6 +445,7 @@ export class TrainingRoom {
       case 'stopped':
         clearTimers(run);
         await this.setStatus(run, decision.type);
+        if (decision.type !== 'paused') await this.thin(run.row.id, run.row.lastRound);
         this.deps.log.info({ runId: run.row.id }, `run ${decision.type}`);
         this.broadcastState();
         return;
@@ -500,8 +558,12 @@ export class TrainingRoom {
     };
     // A DP run counts the round's privacy cost before its checkpoint, which stores the ledger.
     const privacyLedger = run.privacy?.countRound();
-    await this.deps.repo.saveRound(
-      {
+    // Awaited while the database answers; during an outage the save waits in the queue instead.
+    const stored = await this.persist.enqueue({
+      kind: 'round',
+      runId: run.row.id,
+      round: decision.round,
+      row: {
         runId: run.row.id,
         number: decision.round,
         samples: metrics.samples,
@@ -519,7 +581,7 @@ export class TrainingRoom {
         startedAt: run.roundStartedAt,
         finishedAt,
       },
-      {
+      checkpoint: {
         runId: run.row.id,
         round: decision.round,
         weights: toWire(weights),
@@ -530,19 +592,35 @@ export class TrainingRoom {
         createdAt: new Date(),
       },
       // Every client's fate in the round (accepted, late, rejected, dropped), attributed by member.
-      decision.fates.map((c) => {
+      contributions: decision.fates.map((c) => {
         const { memberId, backend } = run.assigned.get(c.clientId) ?? this.whoIs(c.clientId);
         return { runId: run.row.id, round: decision.round, memberId, samples: c.samples, computeMs: Math.round(c.computeMs), backend, status: c.status };
       }),
-    );
-    await this.deps.repo.updateRun(run.row.id, { lastRound: decision.round });
+    });
+    // saveRound moved the stored run's lastRound with its checkpoint.
     run.row = { ...run.row, lastRound: decision.round };
+    if (stored) await this.thin(run.row.id, null);
     run.weights = weights;
     run.history = [...run.history, metrics];
-    this.deps.log.info({ runId: run.row.id, round: decision.round, loss, accuracy, participants: metrics.participants }, 'round saved');
+    this.deps.log.info({ runId: run.row.id, round: decision.round, loss, accuracy, participants: metrics.participants }, stored ? 'round saved' : 'round kept in memory until the database is back');
     const encoding = run.spec.encoding ?? 'float32';
     this.deps.broadcast({ type: 'model', runId: run.row.id, metrics, manifest: run.manifest, encoding, weights: encodeVector(weights, run.manifest, encoding) });
     void this.execute(run.coordinator.handle({ type: 'round_saved', round: decision.round }));
+  }
+
+  /**
+   * Retention: drops the checkpoints the policy does not keep (the newest always stays, so a
+   * resume finds it; `finalRound` is kept once the run has ended). Round rows are never touched.
+   * A failure only costs disk space, so it is logged, never fatal to the run.
+   */
+  private async thin(runId: string, finalRound: number | null): Promise<void> {
+    const policy = this.deps.retention;
+    if (!policy) return;
+    try {
+      await thinCheckpoints(this.deps.repo, runId, policy, finalRound);
+    } catch (error) {
+      this.deps.log[isDbUnavailable(error) ? 'debug' : 'warn']({ err: error, runId }, 'could not thin checkpoints');
+    }
   }
 
   /** The member behind a client id and the backend it trains with ('unknown' once it has left). */
@@ -554,7 +632,17 @@ export class TrainingRoom {
   private async setStatus(run: ActiveRun, status: RunStatus, error?: string): Promise<void> {
     run.status = status;
     const ended = status === 'finished' || status === 'failed' || status === 'stopped';
-    await this.deps.repo.updateRun(run.row.id, { status, ...(ended ? { finishedAt: new Date() } : {}), ...(error ? { error } : {}) });
+    await this.persist.enqueue({ kind: 'run', runId: run.row.id, patch: { status, ...(ended ? { finishedAt: new Date() } : {}), ...(error ? { error } : {}) } });
+  }
+
+  /** The database refused a write (not an outage): a round that cannot be stored fails its run, as before the queue. */
+  private refused(job: SaveJob, error: unknown): void {
+    if (job.kind === 'run') {
+      this.deps.log.error({ err: error, runId: job.runId, patch: job.patch }, 'could not store a run status change');
+      return;
+    }
+    if (this.run?.row.id === job.runId) this.chain = this.chain.then(() => this.fail(error));
+    else this.deps.log.error({ err: error, runId: job.runId, round: job.round }, 'could not store a round');
   }
 
   private async fail(error: unknown): Promise<void> {
@@ -568,11 +656,42 @@ export class TrainingRoom {
 
   /** Stops timers (server shutdown); the run stays active in the database and resumes on start. */
   dispose(): void {
+    if (this.stateTimer) clearTimeout(this.stateTimer);
+    this.stateTimer = null;
     if (this.run) clearTimers(this.run);
+  }
+
+  /** Rounds trained and not yet stored (health report). */
+  get pendingRounds(): number {
+    return this.persist.status().pendingRounds;
+  }
+
+  /**
+   * Server shutdown: stops timers, waits up to `waitMs` for queued saves (a database outage may
+   * hold them), then gives up; resolves with what could not be stored.
+   */
+  async close(waitMs: number): Promise<Unsaved[]> {
+    this.closing = true;
+    this.dispose();
+    const started = Date.now();
+    // A round being closed finishes (its save joins the queue) unless it takes longer than the wait.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.chain, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    const unsaved = await this.persist.flush(Math.max(0, waitMs - (Date.now() - started)));
+    this.persist.dispose();
+    return unsaved;
   }
 }
 
 type SecAggClientMessage = Extract<ClientMessage, { type: `secagg_${string}` }>;
+
+/** Deletes the checkpoints of a run that the retention policy drops; resolves with how many went. */
+export async function thinCheckpoints(repo: Repository, runId: string, policy: RetentionPolicy, finalRound: number | null): Promise<number> {
+  const stored = (await repo.listCheckpoints(runId)).map((c) => c.round);
+  const drop = roundsToDrop(stored, policy, finalRound);
+  return drop.length > 0 ? repo.deleteCheckpoints(runId, drop) : 0;
+}
 
 function clearTimers(run: ActiveRun): void {
   if (run.deadline) clearTimeout(run.deadline);

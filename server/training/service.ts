@@ -16,12 +16,14 @@ import {
   applyLive,
 } from '../protocol';
 import type { Principal, ProjectService } from '../projects';
-import type { MemberRow, ProjectRow, Repository, RunRow } from '../db/repository';
+import type { MemberRow, ProjectRow, Repository, RoundRow, RunRow } from '../db/repository';
 import type { CollabService } from '../collab/collab';
 import type { Logger } from '../log';
-import { TrainingRoom } from './room';
+import { TrainingRoom, thinCheckpoints } from './room';
 import { createInitialWeights, evaluateWeights, specHash } from './run-model';
 import { importModel, restoreStart } from './export-service';
+import type { RetentionPolicy } from './retention';
+import { readRetention } from '../env';
 
 export interface TrainingDeps {
   io: SocketServer;
@@ -30,6 +32,13 @@ export interface TrainingDeps {
   collab: CollabService;
   log: Logger;
   roundDeadlineMs?: number;
+  /** Database outages: checkpoints kept in memory, save retry backoff (see persist-queue.ts). */
+  maxPendingCheckpoints?: number;
+  saveRetry?: { initialMs: number; maxMs: number };
+  /** How long shutdown waits for queued round saves before giving up on them (default 3 s). */
+  shutdownSaveWaitMs?: number;
+  /** Checkpoint retention; CHECKPOINT_KEEP_LATEST / CHECKPOINT_KEEP_EVERY from the environment when absent. */
+  retention?: RetentionPolicy;
 }
 
 const roomName = (projectId: string) => `project:${projectId}`;
@@ -37,8 +46,12 @@ const roomName = (projectId: string) => `project:${projectId}`;
 /** The socket.io side of training: authenticates sockets, routes messages, starts and resumes runs. */
 export class TrainingService {
   private readonly rooms = new Map<string, TrainingRoom>();
+  /** Projects deleted while this server runs: no room is ever made for them again. */
+  private readonly deleted = new Set<string>();
+  private readonly retention: RetentionPolicy;
 
   constructor(private readonly deps: TrainingDeps) {
+    this.retention = deps.retention ?? readRetention();
     deps.io.use((socket, next) => {
       const auth = socketAuthSchema.safeParse(socket.handshake.auth);
       if (!auth.success) return next(new Error('unauthorized'));
@@ -57,12 +70,16 @@ export class TrainingService {
 
   private room(project: ProjectRow): TrainingRoom {
     let room = this.rooms.get(project.id);
+    if (!room && this.deleted.has(project.id)) throw new AppError('not_found');
     if (!room) {
       room = new TrainingRoom(project, {
         repo: this.deps.repo,
         log: this.deps.log.child({ project: project.slug }),
         broadcast: (message) => this.deps.io.to(roomName(project.id)).emit(MESSAGE_EVENT, message),
         roundDeadlineMs: this.deps.roundDeadlineMs,
+        maxPendingCheckpoints: this.deps.maxPendingCheckpoints,
+        saveRetry: this.deps.saveRetry,
+        retention: this.retention,
       });
       this.rooms.set(project.id, room);
     }
@@ -73,6 +90,10 @@ export class TrainingService {
     const principal = socket.data.principal as Principal;
     // The owner may change this member's role or name while connected (memberChanged).
     const member = () => (socket.data.principal as Principal).member;
+    if (this.deleted.has(principal.project.id)) {
+      socket.disconnect(true);
+      return;
+    }
     const room = this.room(principal.project);
     const clientId = `${principal.member.id}:${socket.id}`;
     const sendError = (code: AppError['code'], message?: string) =>
@@ -200,6 +221,13 @@ export class TrainingService {
         await this.deps.repo.updateRun(row.id, { status: 'failed', error: `Could not resume: ${String(error)}`, finishedAt: new Date() });
       }
     }
+    // Ended runs stored before the policy (or under another one) are thinned now.
+    for (const project of projects) {
+      for (const run of await this.deps.repo.listRuns(project.id)) {
+        if (['waiting', 'training', 'paused'].includes(run.status)) continue;
+        await thinCheckpoints(this.deps.repo, run.id, this.retention, run.lastRound).catch((error: unknown) => this.deps.log.warn({ err: error, runId: run.id }, 'could not thin checkpoints'));
+      }
+    }
     return resumed;
   }
 
@@ -211,8 +239,9 @@ export class TrainingService {
     const manifest = JSON.parse(checkpoint.manifest) as WeightsManifest;
     const view = viewFloat32(checkpoint.weights, manifestSize(manifest));
     if (!view) throw new Error('checkpoint weights do not match their manifest');
-    const checkpoints = await this.deps.repo.listCheckpoints(row.id);
-    const history = checkpoints.map((c) => JSON.parse(c.metrics) as RoundMetrics);
+    // Retention thins checkpoints, never round rows: the history is rebuilt from both.
+    const [checkpoints, rounds] = await Promise.all([this.deps.repo.listCheckpoints(row.id), this.deps.repo.listRounds(row.id)]);
+    const history = runHistory(checkpoints, rounds, row.lastRound);
     const loop = checkpoint.loopState ? (JSON.parse(checkpoint.loopState) as { samplerState?: number; privacy?: unknown }) : {};
     this.deps.log.info({ runId: row.id, fromRound: row.lastRound, status: row.status }, 'resuming run');
     // Live fields edited before the restart still apply.
@@ -253,14 +282,69 @@ export class TrainingService {
     this.rooms.get(projectId)?.updateMember(member);
   }
 
-  /** Drops a revoked member's training sockets; their updates in the open round count as dropped. */
-  async disconnectMember(projectId: string, memberId: string): Promise<void> {
+  /**
+   * Drops a revoked (or departed) member's training sockets, telling them why first; their
+   * updates in the open round count as dropped.
+   */
+  async disconnectMember(projectId: string, memberId: string, why = 'Your access to this project was revoked.'): Promise<void> {
     for (const socket of await this.deps.io.in(roomName(projectId)).fetchSockets()) {
-      if ((socket.data.principal as Principal | undefined)?.member.id === memberId) socket.disconnect(true);
+      if ((socket.data.principal as Principal | undefined)?.member.id !== memberId) continue;
+      socket.emit(MESSAGE_EVENT, { type: 'error', code: 'unauthorized', message: why } satisfies ServerMessage);
+      socket.disconnect(true);
     }
   }
 
-  close(): void {
-    for (const room of this.rooms.values()) room.dispose();
+  /**
+   * The project is being deleted: its active run is stopped, queued saves are written (briefly),
+   * every socket is told and closed, and the room is dropped for good (never made again).
+   */
+  async closeProject(projectId: string): Promise<void> {
+    this.deleted.add(projectId);
+    const room = this.rooms.get(projectId);
+    if (room) {
+      if (room.activeRunId) await room.control('stop');
+      await room.close(this.deps.shutdownSaveWaitMs ?? 3000);
+      this.rooms.delete(projectId);
+    }
+    const sockets = await this.deps.io.in(roomName(projectId)).fetchSockets();
+    for (const socket of sockets) {
+      socket.emit(MESSAGE_EVENT, { type: 'error', code: 'not_found', message: 'This project was deleted by its owner.' } satisfies ServerMessage);
+      socket.disconnect(true);
+    }
   }
+
+  /** Rounds trained but not yet stored, over every room (they wait for the database). */
+  pendingRounds(): number {
+    let pending = 0;
+    for (const room of this.rooms.values()) pending += room.pendingRounds;
+    return pending;
+  }
+
+  /**
+   * Stops every room, waiting a bounded time (server/index.ts exits after 5 s) for round saves
+   * that a database outage holds; whatever is still unsaved then is lost, and said so loudly.
+   */
+  async close(): Promise<void> {
+    const waitMs = this.deps.shutdownSaveWaitMs ?? 3000;
+    const results = await Promise.all([...this.rooms.values()].map(async (room) => ({ project: room.project.slug, unsaved: await room.close(waitMs) })));
+    for (const { project, unsaved } of results) {
+      for (const run of unsaved) {
+        this.deps.log.error(
+          { project, runId: run.runId, rounds: run.rounds, checkpoints: run.checkpoints, statuses: run.statuses, waitedMs: waitMs },
+          `shutdown with unsaved work: ${run.rounds.length} trained round(s) of run ${run.runId} could not be stored (database unreachable) and are lost; the run resumes from its last stored checkpoint`,
+        );
+      }
+    }
+  }
+}
+
+/** A run's metrics history, round 0 to `lastRound`: from its checkpoints, and from round rows where retention dropped the checkpoint. */
+export function runHistory(checkpoints: readonly { round: number; metrics: string }[], rounds: readonly RoundRow[], lastRound: number): RoundMetrics[] {
+  const byRound = new Map<number, RoundMetrics>();
+  for (const r of rounds) {
+    if (r.number > lastRound) continue;
+    byRound.set(r.number, { round: r.number, loss: r.loss, accuracy: r.accuracy, trainLoss: r.trainLoss, trainAccuracy: r.trainAccuracy, participants: r.accepted, samples: r.samples, durationMs: r.finishedAt.getTime() - r.startedAt.getTime() });
+  }
+  for (const c of checkpoints) if (c.round <= lastRound) byRound.set(c.round, JSON.parse(c.metrics) as RoundMetrics);
+  return [...byRound.values()].sort((a, b) => a.round - b.round);
 }
