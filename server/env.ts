@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+/** Checkpoint retention (see server/training/retention.ts): round 0 and a run's final round are always kept too. */
+const retentionEnv = z.object({
+  /** The newest per-round checkpoints kept of each run (the newest is what a resume needs). */
+  CHECKPOINT_KEEP_LATEST: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  /** Every k-th round's checkpoint is kept as well (1 keeps them all). */
+  CHECKPOINT_KEEP_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(10),
+});
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -18,6 +26,7 @@ const envSchema = z.object({
   SQLITE_SYNC: z.enum(['normal', 'full']).default('normal'),
   /** Seed the demo project at start (0 to skip). */
   SEED_DEMO: z.enum(['0', '1']).default('1'),
+  ...retentionEnv.shape,
 });
 export type Env = z.infer<typeof envSchema>;
 
@@ -27,4 +36,11 @@ export function readEnv(source: Record<string, string | undefined> = process.env
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** The checkpoint retention policy from the environment (only those two variables are read). */
+export function readRetention(source: Record<string, string | undefined> = process.env): { keepLatest: number; keepEvery: number } {
+  const parsed = retentionEnv.safeParse(source);
+  if (!parsed.success) throw new Error(`Invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  return { keepLatest: parsed.data.CHECKPOINT_KEEP_LATEST, keepEvery: parsed.data.CHECKPOINT_KEEP_EVERY };
 }

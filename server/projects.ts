@@ -4,6 +4,9 @@ import { seedSpecDoc } from './protocol/spec-doc';
 import { hashToken, newJoinCode, newSlug, normalizeJoinCode, type TicketStore, type TokenSigner } from './auth';
 import type { MemberRow, ProjectRow, Repository } from './db/repository';
 
+/** What a member who left is stored as (never shown as a person: they are no longer listed). */
+export const FORMER_MEMBER_NAME = 'Former member';
+
 export interface Principal {
   member: MemberRow;
   project: ProjectRow;
@@ -65,6 +68,23 @@ export class ProjectService {
     if (patch.role !== undefined && member.role === 'owner') throw new AppError('bad_request', 'The owner’s role cannot change.');
     const updated = await this.repo.updateMember(member.id, patch);
     return { member: updated, roleChanged: updated.role !== member.role };
+  }
+
+  /**
+   * The member leaves the project: their token stops working and their name is erased; the row
+   * stays so their contributions keep their foreign keys, shown as anonymous from now on. The
+   * owner cannot leave (they delete the project instead).
+   */
+  async leave(principal: Principal): Promise<void> {
+    if (principal.member.role === 'owner') throw new AppError('forbidden', 'The owner cannot leave the project; delete it instead.');
+    await this.repo.markMemberLeft(principal.member.id, { anonymousName: FORMER_MEMBER_NAME, tokenHash: hashToken(await this.tokens.issue()) });
+  }
+
+  /** Deletes the project and all its data (owner checked by the caller); `confirmName` must repeat its name. */
+  async deleteProject(principal: Principal, confirmName: string): Promise<void> {
+    if (principal.member.role !== 'owner') throw new AppError('forbidden', 'Only the project owner can delete the project.');
+    if (confirmName.trim() !== principal.project.name.trim()) throw new AppError('bad_request', 'confirmName: type the project’s name exactly to delete it.');
+    await this.repo.deleteProject(principal.project.id);
   }
 
   /** Locks or unlocks the shared spec (owner checked by the caller). */

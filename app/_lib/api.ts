@@ -2,7 +2,9 @@ import { z } from 'zod';
 import {
   contributionsResponse,
   createProjectResponse,
+  deleteProjectResponse,
   joinResponse,
+  leaveProjectResponse,
   lockResponse,
   membersResponse,
   ownerLinkResponse,
@@ -18,7 +20,7 @@ import {
   type ErrorCode,
   type TemplateName,
 } from '@/server/protocol';
-import { recordProject, type ProjectSighting } from './my-projects';
+import { forgetProject, recordProject, type ProjectSighting } from './my-projects';
 
 // The page's CSP forbids eval; without this, zod probes `new Function` to compile fast parsers
 // (a harmless but reported CSP violation) and then falls back anyway.
@@ -47,7 +49,7 @@ const errorBody = z.object({
 });
 
 async function request<T extends z.ZodType>(
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   schema: T,
   body?: unknown,
@@ -59,8 +61,8 @@ async function request<T extends z.ZodType>(
       method,
       credentials: 'same-origin',
       cache: 'no-store',
-      headers: method === 'POST' ? { 'content-type': 'application/json', ...headers } : headers,
-      body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
+      headers: method !== 'GET' ? { 'content-type': 'application/json', ...headers } : headers,
+      body: method !== 'GET' ? JSON.stringify(body ?? {}) : undefined,
     });
   } catch {
     throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
@@ -185,6 +187,18 @@ export const api = {
   lockSpec: (slug: string, locked: boolean) => request('POST', `/api/projects/${enc(slug)}/lock`, lockResponse, { locked }),
   /** Owner only: stops the active run and clears the live charts; the next Train starts fresh. */
   reset: (slug: string) => request('POST', `/api/projects/${enc(slug)}/reset`, resetResponse, {}),
+  /** Owner only: deletes the project and all its data; `confirmName` repeats its name. This browser forgets it. */
+  deleteProject: (slug: string, confirmName: string) =>
+    request('DELETE', `/api/projects/${enc(slug)}`, deleteProjectResponse, { confirmName }).then((r) => {
+      forgetProject(slug);
+      return r;
+    }),
+  /** Members and viewers: leave the project (sign-in ends, contributions stay anonymised). This browser forgets it. */
+  leaveProject: (slug: string) =>
+    request('POST', `/api/projects/${enc(slug)}/leave`, leaveProjectResponse, {}).then((r) => {
+      forgetProject(slug);
+      return r;
+    }),
   /** Owner controls for the active run. */
   controlRun: (slug: string, runId: string, action: 'pause' | 'resume' | 'stop') =>
     request('POST', `/api/projects/${enc(slug)}/runs/${enc(runId)}/${action}`, z.object({ runId: z.string(), action: z.string() }), {}),

@@ -25,6 +25,8 @@ export class CollabService {
    * across room unloads so a lock set while nobody is connected holds for the next one.
    */
   private readonly locks = new Map<string, boolean>();
+  /** Projects deleted while this server runs: their rooms are never loaded (or written) again. */
+  private readonly deleted = new Set<string>();
 
   constructor(
     private readonly repo: Repository,
@@ -48,6 +50,7 @@ export class CollabService {
   /** The room of a project, loading it from the database on first use. */
   room(projectId: string): Promise<CollabRoom> {
     let room = this.rooms.get(projectId);
+    if (!room && this.deleted.has(projectId)) return Promise.reject(new AppError('not_found'));
     if (!room) {
       room = CollabRoom.load(projectId, this.repo, this.log);
       this.rooms.set(projectId, room);
@@ -112,6 +115,7 @@ export class CollabService {
       (ws as typeof ws & { alive?: boolean }).alive = true;
       ws.on('pong', () => ((ws as typeof ws & { alive?: boolean }).alive = true));
       const projectId = principal.project.id;
+      if (this.deleted.has(projectId)) return ws.close(YJS_CLOSE.project_deleted.code, YJS_CLOSE.project_deleted.reason);
       clearTimeout(this.idleTimers.get(projectId));
       room.addConnection(ws, principal.member.id, { role: principal.member.role, watch });
       ws.on('close', () => this.scheduleUnload(projectId, room));
@@ -120,10 +124,10 @@ export class CollabService {
   }
 
   private scheduleUnload(projectId: string, room: CollabRoom): void {
-    if (room.connectionCount > 0) return;
+    if (room.connectionCount > 0 || this.deleted.has(projectId)) return;
     clearTimeout(this.idleTimers.get(projectId));
     const timer = setTimeout(() => {
-      if (room.connectionCount > 0) return;
+      if (room.connectionCount > 0 || this.deleted.has(projectId)) return;
       this.idleTimers.delete(projectId);
       void room.flush().then(() => {
         if (room.connectionCount > 0) return;
@@ -159,10 +163,29 @@ export class CollabService {
     room.announce({ membersChanged: true });
   }
 
-  /** Drops a revoked member's live Yjs connections in a project whose room is loaded. */
-  async disconnectMember(projectId: string, memberId: string): Promise<void> {
+  /** Drops a revoked (or departed: `close` = YJS_CLOSE.left) member's live Yjs connections in a project whose room is loaded. */
+  async disconnectMember(projectId: string, memberId: string, close: { code: number; reason: string } = YJS_CLOSE.revoked): Promise<void> {
     const room = this.rooms.get(projectId);
-    if (room) (await room).closeMember(memberId);
+    if (room) (await room).closeMember(memberId, close.code, close.reason);
+  }
+
+  /**
+   * The project is being deleted: every connection closes (4010, "the project was deleted"),
+   * writes already accepted finish, and the room is dropped for good. It is never loaded, flushed
+   * or unloaded again, so nothing written after the deletion can bring the document back.
+   */
+  async closeProject(projectId: string): Promise<void> {
+    this.deleted.add(projectId);
+    clearTimeout(this.idleTimers.get(projectId));
+    this.idleTimers.delete(projectId);
+    const pending = this.rooms.get(projectId);
+    this.rooms.delete(projectId);
+    const room = await pending?.catch(() => null);
+    if (!room) return;
+    room.closeAll(YJS_CLOSE.project_deleted.code, YJS_CLOSE.project_deleted.reason);
+    await room.enqueue(() => undefined); // frames already queued are handled (and refused or stored) first
+    await room.flush();
+    room.destroy();
   }
 
   /** Closes all connections and writes every room's state (graceful shutdown). */

@@ -148,6 +148,15 @@ export const updateMemberRequest = z
   .refine((b) => b.name !== undefined || b.role !== undefined || b.hidden !== undefined, 'Say what to change: name, role or hidden');
 export const updateMemberResponse = z.object({ member: memberInfo });
 
+/**
+ * DELETE /api/projects/:slug (owner): deletes the project and all its data. The body repeats the
+ * project's name, so a stray request cannot delete it.
+ */
+export const deleteProjectRequest = z.object({ confirmName: z.string().min(1).max(200) });
+export const deleteProjectResponse = z.object({ deleted: z.literal(true) });
+/** POST /api/projects/:slug/leave (member, viewer): leave; contributions stay, anonymised. */
+export const leaveProjectResponse = z.object({ left: z.literal(true) });
+
 /** POST /api/projects/:slug/lock (owner): while locked only the owner edits the shared spec. */
 export const lockRequest = z.object({ locked: z.boolean() });
 export const lockResponse = z.object({ specLocked: z.boolean() });

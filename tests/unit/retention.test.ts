@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_RETENTION, roundsToDrop, roundsToKeep } from '../../server/training/retention';
+import { readEnv, readRetention } from '../../server/env';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const sorted = (set: Set<number>) => [...set].sort((a, b) => a - b);
@@ -41,4 +42,15 @@ test('keepEvery 1 keeps everything; the defaults keep 20 latest and every 10th',
   const kept = sorted(roundsToKeep(range(0, 100), DEFAULT_RETENTION));
   assert.deepEqual(kept, [0, 10, 20, 30, 40, 50, 60, 70, 80, ...range(81, 100)]);
   assert.deepEqual(roundsToDrop([], DEFAULT_RETENTION), []);
+});
+
+test('CHECKPOINT_KEEP_LATEST / CHECKPOINT_KEEP_EVERY: defaults 20 and 10, whole numbers ≥ 1, bad values refused', () => {
+  assert.deepEqual(readRetention({}), { keepLatest: 20, keepEvery: 10 });
+  assert.deepEqual(readRetention({ CHECKPOINT_KEEP_LATEST: '2', CHECKPOINT_KEEP_EVERY: '3' }), { keepLatest: 2, keepEvery: 3 });
+  for (const bad of [{ CHECKPOINT_KEEP_LATEST: '0' }, { CHECKPOINT_KEEP_EVERY: 'ten' }, { CHECKPOINT_KEEP_EVERY: '2.5' }, { CHECKPOINT_KEEP_LATEST: '-1' }]) {
+    assert.throws(() => readRetention(bad), /CHECKPOINT_KEEP_/, JSON.stringify(bad));
+  }
+  // The whole configuration knows them too.
+  assert.equal(readEnv({ CHECKPOINT_KEEP_LATEST: '5' }).CHECKPOINT_KEEP_LATEST, 5);
+  assert.throws(() => readEnv({ CHECKPOINT_KEEP_EVERY: '0' }), /CHECKPOINT_KEEP_EVERY/);
 });
