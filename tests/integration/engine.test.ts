@@ -31,8 +31,17 @@ async function waitForStatus(t: TestServer, runId: string, status: string, timeo
   );
 }
 
+/**
+ * Held-out metrics of every round, round 0 included. Round rows are all kept; checkpoints may be
+ * thinned by the retention policy (keep the latest 20 and every 10th), so they come from the rows.
+ */
 async function metricsOf(t: TestServer, runId: string): Promise<RoundMetrics[]> {
-  return (await t.repo.listCheckpoints(runId)).map((c) => JSON.parse(c.metrics) as RoundMetrics);
+  const initial = (await t.repo.getCheckpoint(runId, 0))!;
+  const rounds = await t.repo.listRounds(runId);
+  return [
+    JSON.parse(initial.metrics) as RoundMetrics,
+    ...rounds.map((r) => ({ round: r.number, loss: r.loss, accuracy: r.accuracy, trainLoss: r.trainLoss, participants: r.accepted, samples: r.samples })),
+  ];
 }
 
 const range = (n: number) => Array.from({ length: n + 1 }, (_, i) => i);
@@ -215,6 +224,10 @@ describe('the federated engine with in-process headless clients', () => {
     assert.match(nan.message, /NaN or infinite/);
     const inf = await refused(hostile, update({ delta: bytes(new Float32Array(p).fill(0).map((_, i) => (i === p - 1 ? Infinity : 0))) }));
     assert.equal(inf.code, 'bad_update');
+    // A huge norm: every weight moved by 1000 (the limit is an RMS of 100 per weight).
+    const huge = await refused(hostile, update({ delta: bytes(new Float32Array(p).fill(1000)) }));
+    assert.equal(huge.code, 'bad_update');
+    assert.match(huge.message, /L2 norm .* exceeds the limit/);
     const wrongRound = await refused(hostile, update({ round: assign.round + 5, delta: bytes(new Float32Array(p)) }));
     assert.equal(wrongRound.code, 'stale_update');
     const wrongRun = await refused(hostile, update({ runId: 'not-this-run', delta: bytes(new Float32Array(p)) }));
