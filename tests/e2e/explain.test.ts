@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServerProcess, type ServerProcess } from '../helpers/process-server';
 import { SHOTS, shot } from '../helpers/screenshots';
-import { createShapedProject, participants } from '../helpers/clients';
+import { createShapedProject, participants, slowly } from '../helpers/clients';
 import { api, waitFor } from '../helpers/server';
 import { mkdirSync } from 'node:fs';
 
@@ -60,7 +60,8 @@ describe('seeing the model learn in a real browser', () => {
     await page.getByTestId('explain-panel').getByText(/Nothing to show yet/).waitFor();
     await shot(page, 'explain-01-empty');
 
-    for (const p of await retrying(() => participants(server.url, slug, joinCode, 2, 'bot'))) open.push(p);
+    // Rounds of at least 2 s: the run must not be over before the page has drawn its first plane.
+    for (const p of await retrying(() => participants(server.url, slug, joinCode, 2, 'bot', { wrap: slowly(2000) }))) open.push(p);
     const started = await retrying(() => api(server.url, 'POST', `/api/projects/${slug}/train`, {}, ownerToken));
     assert.equal(started.status, 202);
     const runId = started.body.runId as string;
@@ -97,7 +98,7 @@ describe('seeing the model learn in a real browser', () => {
     await waitFor(async () => {
       const key = await boundary.getAttribute('data-model-key');
       return key && key !== firstKey && Number(key.split(':')[1]) > Number(firstKey!.split(':')[1]) ? key : null;
-    }, 90_000, 'a plane of a later round');
+    }, 90_000, `a plane of a later round than ${firstKey}`);
     const laterSum = await boundary.getAttribute('data-output-sum');
     assert.notEqual(laterSum, firstSum, 'the boundary changed after a round');
     await waitFor(async () => (await attr(page, 'run-status', 'data-status')) === 'finished', 120_000, 'the run to finish');
