@@ -7,6 +7,9 @@ import type { MemberRow, ProjectRow, Repository } from './db/repository';
 /** What a member who left is stored as (never shown as a person: they are no longer listed). */
 export const FORMER_MEMBER_NAME = 'Former member';
 
+/** The unsigned token format of earlier versions (32 random bytes, base64url). */
+const LEGACY_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
 export interface Principal {
   member: MemberRow;
   project: ProjectRow;
@@ -104,7 +107,9 @@ export class ProjectService {
   /** The member a token belongs to, checked against the project in the request. */
   async authenticate(slug: string, token: string | null | undefined): Promise<Principal> {
     // A token this server did not sign is refused without touching the database.
-    if (!token || !(await this.tokens.verify(token))) throw new AppError('unauthorized');
+    // Tokens issued before signing (43 random base64url characters, no tag) still work, so owner
+    // links saved from an earlier version keep their project; they are as unguessable as before.
+    if (!token || !(LEGACY_TOKEN.test(token) || (await this.tokens.verify(token)))) throw new AppError('unauthorized');
     const found = await this.repo.findMemberByTokenHash(hashToken(token));
     if (!found || found.project.slug !== slug) throw new AppError('unauthorized');
     return found;

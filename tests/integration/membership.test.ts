@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { api, startTestServer, waitFor, type TestServer } from '../helpers/server';
 import { rawClient } from '../helpers/clients';
 import { connectDoc } from '../helpers/yjs';
+import { randomBytes } from 'node:crypto';
+import { hashToken } from '../../server/auth';
 
 describe('join codes and member tokens', () => {
   let t: TestServer;
@@ -78,5 +80,19 @@ describe('join codes and member tokens', () => {
     const other = await api(t.url, 'POST', '/api/projects', { name: 'Elsewhere' });
     const beaId = (await api(t.url, 'GET', `/api/projects/${slug}`, undefined, bea.body.memberToken)).body.member.id as string;
     assert.equal((await api(t.url, 'POST', `/api/projects/${slug}/members/${beaId}/revoke`, {}, other.body.ownerToken)).status, 401);
+  });
+
+  test('new tokens are signed; a forged tag is refused; an unsigned token from an earlier version still works if it is stored', async () => {
+    const created = await api(t.url, 'POST', '/api/projects', { name: 'Old links' });
+    const { slug, ownerToken } = created.body as { slug: string; ownerToken: string };
+    assert.match(ownerToken, /^ct1\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/);
+    const [prefix, body] = ownerToken.split('.');
+    assert.equal((await api(t.url, 'GET', `/api/projects/${slug}`, undefined, `${prefix}.${body}.${'A'.repeat(22)}`)).status, 401);
+    // A member whose (legacy) token was stored before tokens were signed.
+    const project = (await t.repo.findProjectBySlug(slug))!;
+    const legacy = randomBytes(32).toString('base64url');
+    await t.repo.addMember({ projectId: project.id, name: 'Last week', role: 'member', tokenHash: hashToken(legacy) });
+    assert.equal((await api(t.url, 'GET', `/api/projects/${slug}`, undefined, legacy)).status, 200);
+    assert.equal((await api(t.url, 'GET', `/api/projects/${slug}`, undefined, randomBytes(32).toString('base64url'))).status, 401);
   });
 });
