@@ -6,19 +6,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServerProcess, type ServerProcess } from '../helpers/process-server';
 import { SHOTS, shot } from '../helpers/screenshots';
-
-/** Screenshots land here (README says so). */
-
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
+import { LAUNCH_ARGS } from '../helpers/browser';
 
 /** Types a value into a spec field the way a person does: select all, type, leave the field. */
 async function editField(page: Page, field: string, value: string): Promise<void> {

@@ -8,8 +8,8 @@ import { startServerProcess, type ServerProcess } from '../helpers/process-serve
 import { SHOTS, shot } from '../helpers/screenshots';
 import { connectDoc } from '../helpers/yjs';
 import { waitFor } from '../helpers/server';
+import { LAUNCH_ARGS } from '../helpers/browser';
 
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
 const ROUNDS = 5;
 
 /**

@@ -10,17 +10,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { freePort, startServerProcess, type ServerProcess } from '../helpers/process-server';
 import { shot } from '../helpers/screenshots';
 import { QR_OPTIONS } from '../../app/_components/classroom/qr';
+import { LAUNCH_ARGS } from '../helpers/browser';
 
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 
 /** An iPhone-12-sized browser: 390×844 CSS px, touch, mobile viewport. */
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };

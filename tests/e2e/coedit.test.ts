@@ -9,19 +9,10 @@ import { startServerProcess, type ServerProcess } from '../helpers/process-serve
 import { api, waitFor } from '../helpers/server';
 import { SHOTS, shot } from '../helpers/screenshots';
 import { connectDoc } from '../helpers/yjs';
+import { LAUNCH_ARGS } from '../helpers/browser';
 
 /** Screenshots land here (README says so). */
 
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 
 /** A layer as the list shows it (or the document holds it): values as the inputs read them. */
 interface Row {

@@ -6,8 +6,8 @@ import { SHOTS, shot } from '../helpers/screenshots';
 import { createShapedProject, participants, slowly } from '../helpers/clients';
 import { api, waitFor } from '../helpers/server';
 import { mkdirSync } from 'node:fs';
+import { LAUNCH_ARGS } from '../helpers/browser';
 
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
 
 /** Signs the page in as the owner (session cookie from the owner token) and opens the project. */
 async function openAsOwner(page: Page, url: string, slug: string, token: string): Promise<void> {

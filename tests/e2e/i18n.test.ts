@@ -10,12 +10,12 @@ import { startServerProcess, type ServerProcess } from '../helpers/process-serve
 import { shot } from '../helpers/screenshots';
 import { ensureChromium } from '../../scripts/chromium';
 import { MESSAGES, en } from '../../app/_i18n/messages';
+import { LAUNCH_ARGS } from '../helpers/browser';
 
 const zhLanding = MESSAGES['zh-CN'].landing as typeof en.landing;
 const zhProjects = MESSAGES['zh-CN'].projects as typeof en.projects;
 const zhCommon = MESSAGES['zh-CN'].common as typeof en.common;
 
-const LAUNCH_ARGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** True when nothing on the page is wider than the viewport (no sideways scrolling on a phone); else the culprits. */
 async function fitsWidth(page: Page): Promise<{ ok: boolean; scrollWidth: number; width: number; wide?: string[] }> {

@@ -11,9 +11,9 @@ import { startServerProcess, type ServerProcess } from '../helpers/process-serve
 import { shot } from '../helpers/screenshots';
 import { ensureChromium } from '../../scripts/chromium';
 import { en } from '../../app/_i18n/messages';
+import { LAUNCH_ARGS } from '../helpers/browser';
 
 const MOUNTED = readFileSync('app/_components/Workspace.tsx', 'utf8').includes('<OwnerLink');
-const LAUNCH_ARGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** This page's role in the project, as the API sees its cookie (null: not signed in). */
 async function roleOf(page: Page, url: string, slug: string): Promise<string | null> {

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { SHOTS, shot } from '../helpers/screenshots';
 import { api, waitFor } from '../helpers/server';
 import { connectDoc } from '../helpers/yjs';
+import { LAUNCH_ARGS } from '../helpers/browser';
 
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Clicks the point canvas at plane coordinates (x, y) in [−6, 6]². */
 async function clickPlane(page: Page, x: number, y: number): Promise<void> {

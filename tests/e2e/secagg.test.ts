@@ -7,8 +7,8 @@ import path from 'node:path';
 import { SHOTS, shot } from '../helpers/screenshots';
 import { api, waitFor } from '../helpers/server';
 import { networkInterfaces } from 'node:os';
+import { LAUNCH_ARGS } from '../helpers/browser';
 
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** A non-loopback IPv4 address of this machine: pages served from it are not a secure context. */
 function lanAddress(): string | null {
