@@ -60,7 +60,8 @@ function initialContribute(): boolean {
   }
 }
 
-function mergeHistory(prev: RoundMetrics[], incoming: RoundMetrics[]): RoundMetrics[] {
+/** Round metrics by round number, newer reports replacing older ones; sorted by round. */
+export function mergeHistory(prev: RoundMetrics[], incoming: RoundMetrics[]): RoundMetrics[] {
   const byRound = new Map(prev.map((m) => [m.round, m]));
   for (const m of incoming) byRound.set(m.round, m);
   return [...byRound.values()].sort((a, b) => a.round - b.round);

@@ -3,14 +3,8 @@
 import { useEffect, useState } from 'react';
 import type { RoundMetrics, RunState } from '@/server/protocol';
 import { api } from '@/app/_lib/api';
-import type { Training, TrainingClientInfo } from '@/app/_lib/useTraining';
+import { mergeHistory, type Training, type TrainingClientInfo } from '@/app/_lib/useTraining';
 import { TrainingClient, type GlobalModel } from '@/workers/client';
-
-function mergeHistory(prev: RoundMetrics[], incoming: RoundMetrics[]): RoundMetrics[] {
-  const byRound = new Map(prev.map((m) => [m.round, m]));
-  for (const m of incoming) byRound.set(m.round, m);
-  return [...byRound.values()].sort((a, b) => a.round - b.round);
-}
 
 const noop = () => undefined;
 const IDLE = { rounds: 0, computeMs: 0, samples: 0, training: false };
