@@ -5,6 +5,7 @@ import { useTranslations } from 'use-intl';
 import type { LocalData } from '@/app/_lib/useLocalData';
 import { DIGIT_SIDE, MAX_PRIVATE_DIGITS, downsampleDigit } from '@/workers/ml/local-data';
 import { cx, ui } from '../ui';
+import { drawInk, padPoint } from '@/app/_lib/ink-pad';
 
 /** Backing pixels of the drawing canvas; the stroke is thick like MNIST's pen at this scale. */
 const PAD = 280;
@@ -51,21 +52,10 @@ export function DigitPad({ local }: { local: LocalData }) {
   };
   useEffect(clearPad, []);
 
-  const at = (e: PointerEvent<HTMLCanvasElement>) => {
-    const box = e.currentTarget.getBoundingClientRect();
-    return { x: ((e.clientX - box.left) / box.width) * PAD, y: ((e.clientY - box.top) / box.height) * PAD };
-  };
+  const at = (e: PointerEvent<HTMLCanvasElement>) => padPoint(e, PAD);
   const stroke = (from: { x: number; y: number }, to: { x: number; y: number }) => {
     const ctx = context();
-    if (!ctx) return;
-    ctx.strokeStyle = '#fff';
-    ctx.lineWidth = PEN;
-    ctx.lineCap = 'round';
-    ctx.lineJoin = 'round';
-    ctx.beginPath();
-    ctx.moveTo(from.x, from.y);
-    ctx.lineTo(to.x, to.y);
-    ctx.stroke();
+    if (ctx) drawInk(ctx, from, to, PEN);
   };
   /** The drawing as MNIST pixels (red channel = ink), or null when nothing is drawn. */
   const sample = (): Uint8Array | null => {

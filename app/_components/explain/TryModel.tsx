@@ -8,6 +8,7 @@ import { downsampleDigit } from '@/workers/ml/local-data';
 import { cx, ui } from '../ui';
 import { CSS } from './colors';
 import { DigitCanvas } from './SamplePredictions';
+import { drawInk, padPoint } from '@/app/_lib/ink-pad';
 
 const PAD = 224;
 const STROKE = 18;
@@ -78,21 +79,10 @@ export function TryModel({ model, worker }: { model: GlobalModelView | null; wor
     setDigit(downsampleDigit(ink, PAD, PAD));
   };
 
-  const point = (event: PointerEvent<HTMLCanvasElement>) => {
-    const rect = event.currentTarget.getBoundingClientRect();
-    return { x: ((event.clientX - rect.left) / rect.width) * PAD, y: ((event.clientY - rect.top) / rect.height) * PAD };
-  };
+  const point = (event: PointerEvent<HTMLCanvasElement>) => padPoint(event, PAD);
   const stroke = (from: { x: number; y: number }, to: { x: number; y: number }) => {
     const ctx = canvasRef.current?.getContext('2d');
-    if (!ctx) return;
-    ctx.strokeStyle = 'white';
-    ctx.lineWidth = STROKE;
-    ctx.lineCap = 'round';
-    ctx.lineJoin = 'round';
-    ctx.beginPath();
-    ctx.moveTo(from.x, from.y);
-    ctx.lineTo(to.x, to.y);
-    ctx.stroke();
+    if (ctx) drawInk(ctx, from, to, STROKE);
   };
   const frame = useRef(0);
   const scheduleRead = () => {
