@@ -13,6 +13,10 @@ export interface PickBackendOptions {
   wasmBase?: string;
   /** Stop probing further candidates once this much time is spent (one result is always kept). */
   budgetMs?: number;
+  /** Abandon a candidate whose start and probe take longer than this (default 8 s). */
+  probeTimeoutMs?: number;
+  /** The speed test (default: a few fit steps of a tiny MLP); tests replace it. */
+  probe?: (tf: TF) => Promise<number>;
 }
 
 /** The chosen backend, its probe time (lower is faster) and every candidate's time. */
@@ -20,6 +24,8 @@ export interface PickedBackend {
   backend: BackendName;
   probeMs: number;
   timings: Partial<Record<BackendName, number>>;
+  /** Candidates abandoned because their probe stalled. */
+  stalled: BackendName[];
 }
 
 let wasmPathsSet = false;
@@ -68,10 +74,28 @@ async function probe(tf: TF): Promise<number> {
   }
 }
 
+/** How long one candidate may take to start and finish its probe before it counts as stalled. */
+const PROBE_TIMEOUT_MS = 8000;
+
+/**
+ * Backends whose probe stalled in this runtime (a starved or broken GPU: SwiftShader under a
+ * loaded CPU never finished a 4-step fit in a minute). They are never picked again, and a
+ * convolutional spec does not switch to them.
+ */
+const stalled = new Set<BackendName>();
+
+/** Resolves with the work's value, or with `null` once `ms` have passed. */
+function within<T>(work: Promise<T>, ms: number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Probes each candidate that initialises, in order, and leaves tf on the fastest one. No new
- * candidate starts once `budgetMs` is spent, but a started probe runs to its end (a fit cannot be
- * cut short). WebGL comes last by default: its first fit compiles shaders (3.3 s under headless
+ * candidate starts once `budgetMs` is spent. A started probe cannot be cut short (a fit has no
+ * cancel), but one that takes longer than `probeTimeoutMs` is abandoned and its backend marked
+ * stalled. WebGL comes last by default: its first fit compiles shaders (3.3 s under headless
  * Chromium's SwiftShader), it rarely wins for tiny MLPs, and so it is the one the budget drops.
  */
 export async function pickBackend(
@@ -80,26 +104,33 @@ export async function pickBackend(
   options: PickBackendOptions = {},
 ): Promise<PickedBackend> {
   const budget = options.budgetMs ?? 1500;
+  const timeoutMs = options.probeTimeoutMs ?? PROBE_TIMEOUT_MS;
+  const measure = options.probe ?? probe;
   const started = performance.now();
   const timings: Partial<Record<BackendName, number>> = {};
   let best: { backend: BackendName; ms: number } | null = null;
   for (const backend of candidates) {
     if (best && performance.now() - started > budget) break;
-    try {
+    if (stalled.has(backend)) continue;
+    const attempt = async (): Promise<number | undefined> => {
       if (backend === 'wasm' && options.wasmBase) setWasmBase(options.wasmBase);
       // setBackend resolves false (or throws) when the backend cannot start here, e.g. WebGL in Node.
-      if (!(await tf.setBackend(backend))) continue;
+      if (!(await tf.setBackend(backend))) return undefined;
       await tf.ready();
-      const ms = await probe(tf);
-      timings[backend] = ms;
-      if (!best || ms < best.ms) best = { backend, ms };
-    } catch {
-      continue;
-    }
+      return measure(tf);
+    };
+    const ms = await within(
+      attempt().catch(() => undefined),
+      timeoutMs,
+    );
+    if (ms === null) stalled.add(backend);
+    if (ms === null || ms === undefined) continue;
+    timings[backend] = ms;
+    if (!best || ms < best.ms) best = { backend, ms };
   }
   if (!best) throw new Error(`No TensorFlow.js backend could start (tried ${candidates.join(', ')})`);
   if (tf.getBackend() !== best.backend) await tf.setBackend(best.backend);
-  return { backend: best.backend, probeMs: best.ms, timings };
+  return { backend: best.backend, probeMs: best.ms, timings, stalled: candidates.filter((b) => stalled.has(b)) };
 }
 
 /**
@@ -111,6 +142,7 @@ export async function ensureBackendFor(tf: TF, spec: Pick<ModelSpec, 'layers'>):
   const current = tf.getBackend();
   if (current !== 'wasm' || !spec.layers.some((layer) => layer.type === 'conv2d')) return current;
   for (const fallback of ['webgl', 'cpu'] as const) {
+    if (stalled.has(fallback)) continue;
     if (tf.findBackendFactory(fallback) && (await tf.setBackend(fallback))) return fallback;
   }
   throw new Error('No TensorFlow.js backend here can train convolutions');

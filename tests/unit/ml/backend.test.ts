@@ -36,4 +36,24 @@ describe('backends in Node', () => {
     assert.ok(metrics.accuracy >= 0 && metrics.accuracy <= 1 && metrics.loss > 0);
     disposeTrainer();
   });
+
+  // Last in this file: the stalled backend stays marked for the rest of the process.
+  it('a backend whose probe stalls (a starved GPU) is abandoned after the timeout and never picked', async () => {
+    const tf = await loadNodeTf('cpu');
+    const probe = async (): Promise<number> => (tf.getBackend() === 'wasm' ? new Promise<number>(() => undefined) : 5);
+    const started = performance.now();
+    const picked = await pickBackend(tf, ['wasm', 'cpu'], { wasmBase: nodeWasmDir(), probe, probeTimeoutMs: 300 });
+    const elapsed = performance.now() - started;
+    assert.equal(picked.backend, 'cpu');
+    assert.equal(tf.getBackend(), 'cpu');
+    assert.deepEqual(picked.stalled, ['wasm']);
+    assert.equal(picked.timings.wasm, undefined);
+    assert.ok(elapsed >= 300 && elapsed < 3000, `gave up after ${elapsed} ms`);
+    // Probing again skips it at once.
+    const again = await pickBackend(tf, ['wasm', 'cpu'], { probe, probeTimeoutMs: 300 });
+    assert.equal(again.backend, 'cpu');
+    assert.deepEqual(again.stalled, ['wasm']);
+    // With nothing else to fall back on, the failure says so instead of hanging.
+    await assert.rejects(pickBackend(tf, ['wasm'], { probe, probeTimeoutMs: 300 }), /No TensorFlow.js backend could start/);
+  });
 });
