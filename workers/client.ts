@@ -55,6 +55,10 @@ export interface GlobalModel {
   weights: Float32Array;
 }
 
+/** After a refused handshake: first retry, and the longest wait between retries. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+
 type Listener<K extends keyof Events> = (event: Events[K]) => void;
 
 /**
@@ -70,6 +74,10 @@ export class TrainingClient {
   private clientId: string | null = null;
   /** The secure aggregation round attempt this client takes part in (one at a time). */
   private secagg: SecAggClientRound | null = null;
+  /** Handshakes refused in a row, and the timer of the next try. */
+  private refusals = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
 
   constructor(options: TrainingClientOptions) {
     this.options = { ...options }; // a copy: setBackend changes it
@@ -88,11 +96,17 @@ export class TrainingClient {
       },
     });
     this.socket.on('connect', () => {
+      this.refusals = 0;
       this.emit('connection', { connected: true });
       this.hello();
     });
     this.socket.on('disconnect', (reason) => this.emit('connection', { connected: false, reason }));
-    this.socket.on('connect_error', (error) => this.emit('connection', { connected: false, reason: error.message }));
+    this.socket.on('connect_error', (error) => {
+      this.emit('connection', { connected: false, reason: error.message });
+      // socket.io gives up after the server refused the handshake (a ticket that expired while
+      // the laptop slept, a database hiccup): try again, more slowly each time.
+      if (!this.socket.active) this.retryLater();
+    });
     this.socket.on(MESSAGE_EVENT, (raw: unknown) => this.receive(raw));
   }
 
@@ -132,7 +146,18 @@ export class TrainingClient {
   }
 
   close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.socket.close();
+  }
+
+  private retryLater(): void {
+    if (this.closed || this.retryTimer) return;
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.refusals++);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.closed && !this.socket.connected) this.socket.connect();
+    }, delay);
   }
 
   private emit<K extends keyof Events>(type: K, event: Events[K]): void {

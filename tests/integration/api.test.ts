@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { io } from 'socket.io-client';
 import { api, startTestServer, type TestServer } from '../helpers/server';
+import { TrainingClient } from '../../workers/client';
 
 describe('projects and membership over HTTP', () => {
   let t: TestServer;
@@ -101,5 +102,33 @@ describe('projects and membership over HTTP', () => {
     assert.equal(await attempt({ slug: created.body.slug, token: other.body.ownerToken }), 'unauthorized');
     assert.equal(await attempt({ slug: created.body.slug, ticket: 'y'.repeat(32) }), 'unauthorized');
     assert.equal(await attempt({ slug: created.body.slug, token: created.body.ownerToken }), 'connected');
+  });
+
+  test('a training client whose handshake was refused tries again and gets in once its credentials are good', async () => {
+    const created = await api(t.url, 'POST', '/api/projects', { name: 'Retry' });
+    const { slug, ownerToken } = created.body as { slug: string; ownerToken: string };
+    let attempts = 0;
+    const reasons: string[] = [];
+    // The first two handshakes carry a stale ticket (as after a laptop slept past its expiry).
+    const client = new TrainingClient({
+      url: t.url,
+      auth: async () => (++attempts <= 2 ? { slug, ticket: 'z'.repeat(32) } : { slug, token: ownerToken }),
+      agent: 'headless',
+      backend: 'cpu',
+      probeMs: 0,
+      contribute: false,
+      train: () => Promise.reject(new Error('not training')),
+    });
+    client.on('connection', (e) => {
+      if (!e.connected && e.reason) reasons.push(e.reason);
+    });
+    try {
+      const welcome = await new Promise((resolve) => client.on('welcome', resolve));
+      assert.ok(welcome);
+      assert.equal(attempts, 3);
+      assert.deepEqual(reasons, ['unauthorized', 'unauthorized']);
+    } finally {
+      client.close();
+    }
   });
 });
