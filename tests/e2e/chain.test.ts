@@ -6,7 +6,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServerProcess, type ServerProcess } from '../helpers/process-server';
 import { SHOTS, shot } from '../helpers/screenshots';
-import { LAUNCH_ARGS } from '../helpers/browser';
+import { LAUNCH_ARGS, explained } from '../helpers/browser';
 
 /** Types a value into a spec field the way a person does: select all, type, leave the field. */
 async function editField(page: Page, field: string, value: string): Promise<void> {
@@ -20,6 +20,7 @@ describe('the whole chain in two real browsers', () => {
   let server: ServerProcess;
   let browser: Browser;
   let profileDir: string;
+  let finished = false;
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -30,8 +31,9 @@ describe('the whole chain in two real browsers', () => {
 
   after(async () => {
     await browser?.close();
-    // The server's log, for diagnosing a failure (set E2E_DUMP_LOG=1).
+    // The server's log, for diagnosing a failure (all of it with E2E_DUMP_LOG=1; its end when the test failed).
     if (process.env.E2E_DUMP_LOG) console.error(server?.output());
+    else if (!finished) console.error(`server log, last lines:\n${server?.output().split('\n').slice(-40).join('\n')}`);
     await server?.stop();
     server?.cleanup();
     rmSync(profileDir, { recursive: true, force: true });
@@ -86,7 +88,7 @@ describe('the whole chain in two real browsers', () => {
     // picked a backend), before the owner presses Train.
     for (const page of [owner, member]) await page.getByTestId('training-clients').getByText('Student').waitFor({ timeout: 30_000 });
     await owner.getByTestId('training-clients').getByText('Teacher').waitFor({ timeout: 30_000 });
-    await owner.waitForFunction(() => document.querySelectorAll('[data-testid="training-client"][data-contribute="true"]').length === 2, null, { timeout: 60_000 });
+    await explained(owner.waitForFunction(() => document.querySelectorAll('[data-testid="training-client"][data-contribute="true"]').length === 2, null, { timeout: 60_000 }), { owner, member });
     const train = owner.getByTestId('train-button');
     await train.click();
 
@@ -127,5 +129,6 @@ describe('the whole chain in two real browsers', () => {
     const last = run.checkpoints[5]!.metrics.loss;
     assert.ok(last < first, `held-out loss should fall: ${first} → ${last}`);
     assert.ok(run.checkpoints.slice(1).every((c) => c.metrics.participants === 2), 'both browsers took part in every round');
+    finished = true;
   });
 });

@@ -50,7 +50,7 @@ function watchWire(p: Participant, observed: Observed): void {
   });
 }
 
-/** Every ε reading a watching browser receives, indexed by rounds counted (from each state message, none missed). */
+/** Every ε reading a watching browser receives, indexed by rounds counted (a sparse array: state messages are coalesced). */
 function watchEpsilon(url: string, slug: string, token: string, epsilons: number[]) {
   const client = connectHeadless({ url, slug, token, backend: 'cpu', train: () => Promise.reject(new Error('watcher does not train')) });
   client.setContribute(false);
@@ -160,13 +160,17 @@ describe('differential privacy through the real server', () => {
     assert.ok(Math.abs(final.privacy!.epsilonProjected - final.privacy!.epsilon) < 1e-9, 'no rounds left: the projection is what was spent');
     assert.ok(Math.abs(final.privacy!.epsilonUnsampled - epsilonAfter({ sampleRate: 1, rounds })) < 1e-9);
 
-    // Every round's ε was seen live (the state is broadcast each round) and it grew every round.
-    assert.equal(epsilons.length, rounds);
-    epsilons.forEach((epsilon, r) => {
+    // ε was shown live and matches the accountant at every round a state message reported. State
+    // messages are coalesced (at most one per 100 ms), so a fast round may be folded into the next
+    // one's message: check the rounds seen, and that the last one was among them.
+    const seen = [...epsilons.entries()].filter(([, epsilon]) => epsilon !== undefined) as [number, number][];
+    assert.equal(epsilons.length, rounds, 'the last round’s ε was shown');
+    assert.ok(seen.length >= 2, `ε seen live in ${seen.length} rounds`);
+    for (const [r, epsilon] of seen) {
       const want = epsilonAfter({ sampleRate: 2 / 3, rounds: Math.min(r + 1, k) }, { sampleRate: 1, rounds: Math.max(0, r + 1 - k) });
       assert.ok(Math.abs(epsilon - want) < 1e-9, `round ${r + 1}: ε ${epsilon} vs ${want}`);
-    });
-    for (let r = 1; r < rounds; r++) assert.ok(epsilons[r]! > epsilons[r - 1]!, `ε grows in round ${r + 1}`);
+    }
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i]![1] > seen[i - 1]![1], `ε grows from round ${seen[i - 1]![0] + 1} to ${seen[i]![0] + 1}`);
 
     // Every update the server received was clip(raw delta) + Gaussian noise of std σC.
     let checked = 0;

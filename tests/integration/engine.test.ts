@@ -239,6 +239,8 @@ describe('the federated engine with in-process headless clients', () => {
     assert.equal(garbage.code, 'invalid_message');
 
     // The round went on: nothing of the above was counted, and it closes once the hostile one leaves.
+    // (State messages are coalesced: wait for the first one of this run rather than read one instant.)
+    await waitFor(() => watcher.state().run?.runId === runId, 10_000, 'the run state to reach the watcher');
     assert.equal(watcher.state().run?.round, 1);
     hostile.close();
     await waitForStatus(t, runId, 'finished', 40_000);
