@@ -50,15 +50,16 @@ export class ProjectService {
 
   /**
    * Revokes a member's token (owner checked by the caller): it is replaced by the hash of a fresh
-   * random token nobody holds, so the member's link and cookie stop working; their contributions
-   * stay attributed. The owner cannot revoke themselves.
+   * random token nobody holds, so the member's link and cookie stop working, and tickets they
+   * still hold are refused; they are no longer listed as a member, but their contributions stay
+   * attributed. The owner cannot revoke themselves.
    */
   async revokeMember(principal: Principal, memberId: string): Promise<void> {
     const members = await this.repo.listMembers(principal.project.id);
-    const member = members.find((m) => m.id === memberId);
+    const member = members.find((m) => m.id === memberId && !m.revoked);
     if (!member) throw new AppError('not_found', 'No such member in this project.');
     if (member.role === 'owner') throw new AppError('bad_request', 'The owner cannot be revoked.');
-    await this.repo.setMemberTokenHash(member.id, hashToken(await this.tokens.issue()));
+    await this.repo.markMemberRevoked(member.id, hashToken(await this.tokens.issue()));
   }
 
   /**
@@ -66,7 +67,7 @@ export class ProjectService {
    * the projector (owner checked by the caller). The owner's own role never changes here.
    */
   async updateMember(principal: Principal, memberId: string, patch: { name?: string; role?: 'member' | 'viewer'; hidden?: boolean }): Promise<{ member: MemberRow; roleChanged: boolean }> {
-    const member = (await this.repo.listMembers(principal.project.id)).find((m) => m.id === memberId);
+    const member = (await this.repo.listMembers(principal.project.id)).find((m) => m.id === memberId && !m.revoked);
     if (!member) throw new AppError('not_found', 'No such member in this project.');
     if (patch.role !== undefined && member.role === 'owner') throw new AppError('bad_request', 'The owner’s role cannot change.');
     const updated = await this.repo.updateMember(member.id, patch);
@@ -141,7 +142,8 @@ export class ProjectService {
     if (!grant || grant.slug !== slug) throw new AppError('unauthorized', 'The ticket is invalid or expired.');
     const project = await this.repo.findProjectBySlug(slug);
     const member = project ? (await this.repo.listMembers(project.id)).find((m) => m.id === grant.memberId) : undefined;
-    if (!project || !member) throw new AppError('unauthorized');
+    // A ticket fetched just before its member was removed dies with the membership.
+    if (!project || !member || member.revoked) throw new AppError('unauthorized');
     return { project, member };
   }
 

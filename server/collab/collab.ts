@@ -163,10 +163,16 @@ export class CollabService {
     room.announce({ membersChanged: true });
   }
 
-  /** Drops a revoked (or departed: `close` = YJS_CLOSE.left) member's live Yjs connections in a project whose room is loaded. */
+  /**
+   * Drops a revoked (or departed: `close` = YJS_CLOSE.left) member's live Yjs connections in a
+   * project whose room is loaded, and tells views showing members to refetch.
+   */
   async disconnectMember(projectId: string, memberId: string, close: { code: number; reason: string } = YJS_CLOSE.revoked): Promise<void> {
-    const room = this.rooms.get(projectId);
-    if (room) (await room).closeMember(memberId, close.code, close.reason);
+    const pending = this.rooms.get(projectId);
+    if (!pending) return;
+    const room = await pending;
+    room.closeMember(memberId, close.code, close.reason);
+    room.announce({ membersChanged: true });
   }
 
   /**

@@ -221,6 +221,12 @@ class PrismaRepository implements Repository {
     });
   }
 
+  markMemberRevoked(memberId: string, tokenHash: string): Promise<void> {
+    return this.serial(null, async () => {
+      await this.db.member.update({ where: { id: memberId }, data: { tokenHash, revokedAt: new Date() } });
+    });
+  }
+
   /**
    * Every table, children first, in one transaction (no reliance on the database enforcing the
    * schema's cascades). Queued with the project's document writes, so none lands after it.
@@ -432,8 +438,8 @@ function toProject(row: ProjectRow): ProjectRow {
 }
 
 /** Picks fields one by one so the token hash never leaves the repository. */
-function toMember(row: { id: string; projectId: string; name: string; role: string; hidden: boolean; createdAt: Date }): MemberRow {
-  return { id: row.id, projectId: row.projectId, name: row.name, role: asRole(row.role), hidden: row.hidden, createdAt: row.createdAt };
+function toMember(row: { id: string; projectId: string; name: string; role: string; hidden: boolean; createdAt: Date; revokedAt: Date | null }): MemberRow {
+  return { id: row.id, projectId: row.projectId, name: row.name, role: asRole(row.role), hidden: row.hidden, createdAt: row.createdAt, revoked: row.revokedAt !== null };
 }
 
 function asRole(role: string): Role {

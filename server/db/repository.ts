@@ -26,6 +26,8 @@ export interface MemberRow {
   /** Hidden by the owner on the projector view. */
   hidden: boolean;
   createdAt: Date;
+  /** Removed by the owner: no longer a member (contributions keep the name). */
+  revoked: boolean;
 }
 
 export interface RunRow {
@@ -118,7 +120,7 @@ export interface Repository {
   /** The member holding a token (by its hash), with the project it belongs to. */
   findMemberByTokenHash(tokenHash: string): Promise<{ member: MemberRow; project: ProjectRow } | null>;
   setMemberTokenHash(memberId: string, tokenHash: string): Promise<void>;
-  /** The project's members, except those who left. */
+  /** The project's members, except those who left; removed (revoked) ones included, marked. */
   listMembers(projectId: string): Promise<MemberRow[]>;
   /** Renames a member, changes their role (never to or from owner here) or hides them on the projector. */
   updateMember(memberId: string, patch: { name?: string; role?: Role; hidden?: boolean }): Promise<MemberRow>;
@@ -128,6 +130,8 @@ export interface Repository {
    * listed again (listMembers, tickets).
    */
   markMemberLeft(memberId: string, input: { anonymousName: string; tokenHash: string }): Promise<void>;
+  /** The owner removed a member: their token is replaced by `tokenHash` (one nobody holds) and they are marked revoked. */
+  markMemberRevoked(memberId: string, tokenHash: string): Promise<void>;
   /** Deletes a project and everything of it (members, document and log, runs, rounds, checkpoints, contributions) in one transaction. */
   deleteProject(projectId: string): Promise<void>;
 

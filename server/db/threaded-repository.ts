@@ -27,6 +27,7 @@ const METHODS = [
   'listMembers',
   'updateMember',
   'markMemberLeft',
+  'markMemberRevoked',
   'deleteProject',
   'loadDoc',
   'appendDocUpdate',

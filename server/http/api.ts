@@ -5,6 +5,7 @@ import { cookieName } from '../auth';
 import { FORMER_MEMBER_NAME, type Principal, type ProjectService } from '../projects';
 import type { MemberRow, Repository, RunRow } from '../db/repository';
 import type { Logger } from '../log';
+import { isDbUnavailable } from '../db/db-health';
 import { bearerToken, readJson, sendError, sendJson, sessionCookie } from './io';
 import { parseOrigin } from '../training/export-check';
 import { checkpointModelJson, checkpointWeights } from '../training/export-service';
@@ -263,7 +264,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       async ({ req, res, params }) => {
         const { project, member } = await principalOf(req, params[0]!);
         const members = await deps.repo.listMembers(project.id);
-        sendJson(res, 200, { members: members.map((m) => memberInfo(m, member)) });
+        sendJson(res, 200, { members: members.filter((m) => !m.revoked).map((m) => memberInfo(m, member)) });
       },
     ],
     [
@@ -405,7 +406,10 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       throw new AppError('not_found', `No API route ${req.method} ${path}.`);
     } catch (error) {
       if (error instanceof AppError) sendError(res, error);
-      else {
+      else if (isDbUnavailable(error)) {
+        deps.log.warn({ path }, 'API request failed: the database cannot be reached');
+        sendError(res, new AppError('db_unavailable'));
+      } else {
         deps.log.error({ err: error, path }, 'API request failed');
         sendError(res, new AppError('internal'));
       }

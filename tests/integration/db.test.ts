@@ -94,6 +94,14 @@ function repositorySuite(open: () => Promise<{ url: string; cleanup: () => Promi
     const members = await repo.listMembers(project.id);
     assert.deepEqual(members.map((m) => m.id), [owner.id, member.id]);
     assert.ok(members.every((m) => !('tokenHash' in m)));
+    assert.ok(members.every((m) => !m.revoked));
+
+    // Revoked: the token is replaced and the member stays listed, marked, with their name.
+    const revokedHash = unique('hash');
+    await repo.markMemberRevoked(member.id, revokedHash);
+    assert.equal(await repo.findMemberByTokenHash(newHash), null);
+    const after = (await repo.listMembers(project.id)).find((m) => m.id === member.id);
+    assert.deepEqual(after, { ...member, revoked: true });
   });
 
   test('replaces a join code: the project is found by the new code only', async () => {

@@ -8,6 +8,8 @@ import { api, startTestServer, waitFor, type TestServer } from '../helpers/serve
 import { rawClient } from '../helpers/clients';
 import { connectDoc } from '../helpers/yjs';
 import { randomBytes } from 'node:crypto';
+import { io } from 'socket.io-client';
+import { WebSocket } from 'ws';
 import { hashToken } from '../../server/auth';
 
 describe('join codes and member tokens', () => {
@@ -66,6 +68,12 @@ describe('join codes and member tokens', () => {
     eveSocket.hello();
     await waitFor(() => eveSocket.messages.some((m) => m.type === 'welcome'), 10_000, 'Eve welcomed');
     const dropped = new Promise((resolve) => eveSocket.socket.on('disconnect', resolve));
+    // A ticket Eve fetched just before (tickets live two minutes) and an owner's view watching the room.
+    const eveTicket = (await api(t.url, 'POST', `/api/projects/${slug}/ticket`, {}, eve.body.memberToken)).body.ticket as string;
+    const ownerDoc = await connectDoc(t.url, slug, ownerToken);
+    const membersRev = () => ([...ownerDoc.provider.awareness.getStates().values()].find((s) => s.room)?.room as { membersRev: number } | undefined)?.membersRev ?? 0;
+    await waitFor(() => ownerDoc.provider.synced, 10_000, 'the owner’s document synced');
+    const revBefore = membersRev();
 
     const revoked = await api(t.url, 'POST', `/api/projects/${slug}/members/${eveId}/revoke`, {}, ownerToken);
     assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
@@ -75,6 +83,28 @@ describe('join codes and member tokens', () => {
     eveSocket.close();
     assert.equal((await api(t.url, 'GET', `/api/projects/${slug}`, undefined, eve.body.memberToken)).status, 401);
     assert.equal((await api(t.url, 'POST', `/api/projects/${slug}/ticket`, {}, eve.body.memberToken)).status, 401);
+    // The ticket she still holds is refused too, on both channels.
+    const withTicket = io(t.url, { auth: { slug, ticket: eveTicket }, transports: ['websocket'], reconnection: false });
+    const refusal = await new Promise<string>((resolve) => {
+      withTicket.on('connect', () => resolve('connected'));
+      withTicket.on('connect_error', (error) => resolve(error.message));
+    });
+    withTicket.close();
+    assert.equal(refusal, 'unauthorized');
+    const yjsStatus = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${t.url.replace(/^http/, 'ws')}/yjs/${slug}?ticket=${eveTicket}`);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => undefined);
+    });
+    assert.equal(yjsStatus, 401);
+    // She is no longer listed as a member (after a reload too), and open owner views were told to refetch.
+    const listed = await api(t.url, 'GET', `/api/projects/${slug}/members`, undefined, ownerToken);
+    assert.deepEqual((listed.body.members as { name: string }[]).map((m) => m.name).sort(), ['Bea', 'Owner'].sort());
+    await waitFor(() => membersRev() > revBefore, 10_000, 'the members revision announced');
+    ownerDoc.close();
+    assert.equal((await api(t.url, 'POST', `/api/projects/${slug}/members/${eveId}/revoke`, {}, ownerToken)).status, 404, 'revoked once');
+    assert.equal((await api(t.url, 'POST', `/api/projects/${slug}/members/${eveId}`, { name: 'Back' }, ownerToken)).status, 404, 'a removed member cannot be renamed');
     assert.equal((await api(t.url, 'GET', `/api/projects/${slug}`, undefined, bea.body.memberToken)).status, 200, 'others keep their access');
     // A member of another project cannot revoke here either.
     const other = await api(t.url, 'POST', '/api/projects', { name: 'Elsewhere' });
