@@ -17,6 +17,7 @@ export const ERRORS = {
   stale_update: { status: 409, fatal: false, message: 'The update arrived for a round that is no longer open.' },
   bad_update: { status: 422, fatal: false, message: 'The update was rejected (wrong size, shape or non-finite values).' },
   not_assigned: { status: 409, fatal: false, message: 'This client has no assignment in the current round.' },
+  db_unavailable: { status: 503, fatal: false, message: 'The database cannot be reached right now; training goes on. Try again in a moment.' },
   internal: { status: 500, fatal: false, message: 'Something went wrong on the server.' },
 } as const satisfies Record<string, { status: number; fatal: boolean; message: string }>;
 

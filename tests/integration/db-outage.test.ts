@@ -136,6 +136,10 @@ if ('url' in postgres) {
         // A Yjs edit that cannot be stored closes the connection (1011) so the client resends it later.
         setScalar(editor.doc, 'batchSize', 48);
         await waitFor(() => closeCodes.includes(1011), 30_000, 'the edit to be refused with 1011');
+        // An API call that needs the database says so (503, retry later), not a bare 500.
+        const refused = await api(h.url, 'GET', `/api/projects/${p.slug}`, undefined, p.ownerToken);
+        assert.equal(refused.status, 503, JSON.stringify(refused.body));
+        assert.equal(refused.body.error.code, 'db_unavailable');
 
         h.proxy.restore();
         await waitFor(async () => (await h.repo.getRun(p!.runId))?.status === 'finished', 180_000, 'the run to finish and be stored');
