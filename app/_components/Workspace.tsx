@@ -84,6 +84,8 @@ export function Workspace({ slug, ticket, onRoleChanged }: { slug: string; ticke
     () => new Set([...collab.peers.map((p) => p.user.memberId), ...training.clients.map((c) => memberOfClient(c.clientId))]),
     [collab.peers, training.clients],
   );
+  // This browser's name as everyone sees it (the owner may have renamed it since sign-in).
+  const selfName = collab.peers.find((p) => p.isSelf)?.user.name ?? member.name;
   return (
     <div className="min-h-dvh">
       <ProjectHeader
@@ -91,7 +93,7 @@ export function Workspace({ slug, ticket, onRoleChanged }: { slug: string; ticke
         name={info?.project.name ?? null}
         joinCode={info?.project.joinCode ?? null}
         publicUrl={info?.publicUrl ?? null}
-        member={member}
+        member={selfName === member.name ? member : { ...member, name: selfName }}
         status={<ConnectionStatus collab={collab.status} synced={collab.synced} training={training.connected} trainingReason={training.connectionReason} />}
       />
       <main className="mx-auto grid max-w-7xl grid-cols-[minmax(0,1fr)] gap-4 px-4 py-4 sm:px-6 sm:py-6 lg:grid-cols-[minmax(0,1.15fr)_minmax(0,1fr)] lg:grid-rows-[auto_1fr] lg:items-start">

@@ -6,7 +6,7 @@ import { WebsocketProvider } from 'y-websocket';
 import type { Awareness } from 'y-protocols/awareness';
 import { YJS_CLOSE, roomAwarenessSchema, type RoomAwareness } from '@/server/protocol/messages';
 import { api, type Ticket } from './api';
-import { colorFor, isPresenceState, type Peer } from './presence';
+import { colorFor, isPresenceState, type Peer, type PresenceState } from './presence';
 
 export type CollabStatus = 'connecting' | 'connected' | 'disconnected';
 
@@ -91,8 +91,11 @@ export function useCollab(slug: string, ticket: Ticket, options: CollabOptions =
       const announced = readRoom(awareness);
       const roomKey = JSON.stringify(announced);
       if (roomKey !== lastRoom) {
+        // The owner changed members (maybe renamed this one): a fresh ticket carries our name.
+        const membersChanged = lastRoom !== '' && announced !== null && announced.membersRev !== (JSON.parse(lastRoom) as RoomAwareness | null)?.membersRev;
         lastRoom = roomKey;
         setRoom(announced);
+        if (membersChanged && !watch) void refreshTicket();
       }
       const list: Peer[] = [];
       awareness.getStates().forEach((state, clientId) => {
@@ -111,7 +114,11 @@ export function useCollab(slug: string, ticket: Ticket, options: CollabOptions =
       try {
         const fresh = await api.ticket(slug);
         firstTicket.current = fresh.ticket;
-        if (!disposed) provider.params = params(fresh.ticket);
+        if (disposed) return;
+        provider.params = params(fresh.ticket);
+        // Renamed by the owner: everyone's online list shows the new name from now on.
+        const user = (awareness.getLocalState() as PresenceState | null)?.user;
+        if (user && user.name !== fresh.member.name) awareness.setLocalStateField('user', { ...user, name: fresh.member.name });
       } catch {
         // keep the old ticket; the next refresh or reconnect tries again
       }

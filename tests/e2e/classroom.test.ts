@@ -146,6 +146,9 @@ describe('classroom mode', () => {
     await rowB.getByTestId('admin-rename-input').press('Enter');
     await projector.getByTestId('present-name').filter({ hasText: 'Bea' }).waitFor({ timeout: 15_000 });
     assert.deepEqual(await projectorNames(projector), ['Bea']);
+    // The new name reaches everyone's online list live, and the renamed student's own header.
+    await workspace.getByTestId('online-list').getByText('Bea').waitFor({ timeout: 15_000 });
+    await phoneB.getByTestId('signed-in-as').filter({ hasText: 'Bea' }).waitFor({ timeout: 15_000 });
     await shot(workspace, 'classroom-05-owner-workspace');
     await shot(projector, 'classroom-06-projector-live');
 
