@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 // The browser's training worker (module worker): keeps TensorFlow.js off the UI thread.
 import * as tf from '@tensorflow/tfjs';
-import { ensureBackendFor, pickBackend } from './ml/backend';
+import { ensureBackendFor, pickBackend, type BackendName } from './ml/backend';
 import { predictPoints } from './ml/evaluate';
 import { shardLabelCounts } from './ml/local-data';
 import { fetchMnist } from './ml/mnist-fetch';
@@ -17,7 +17,8 @@ function reply(message: WorkerResponse, transfer: Transferable[] = []): void {
 async function handle(request: WorkerRequest): Promise<void> {
   switch (request.type) {
     case 'init': {
-      const { backend, probeMs } = await pickBackend(tf, request.candidates, { wasmBase: request.wasmBase });
+      const onProbe = (backend: BackendName, step: number, of: number) => reply({ type: 'probing', backend, step, of });
+      const { backend, probeMs } = await pickBackend(tf, request.candidates, { wasmBase: request.wasmBase, onProbe });
       reply({ type: 'ready', backend, probeMs });
       return;
     }

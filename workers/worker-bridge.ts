@@ -4,8 +4,8 @@ import type { BackendName, TrainResult, TrainTask, WorkerRequest, WorkerResponse
 
 /** Promise-based handle on a training worker (see train.worker.ts). */
 export interface TrainerBridge {
-  /** Probes backends in the worker and resolves with the chosen one. Call once, first. */
-  init(opts: { wasmBase: string; candidates?: BackendName[] }): Promise<{ backend: BackendName; probeMs: number }>;
+  /** Probes backends in the worker and resolves with the chosen one (`onProbe`: each candidate as it starts). Call once, first. */
+  init(opts: { wasmBase: string; candidates?: BackendName[]; onProbe?: ProbeListener }): Promise<{ backend: BackendName; probeMs: number }>;
   /** Trains one round; task.weights' buffer is transferred (detached here) unless it is a view into a larger buffer. */
   train(task: TrainTask): Promise<TrainResult>;
   /** Model outputs at raw points (n×2); the inputs are copied, not transferred. */
@@ -15,6 +15,9 @@ export interface TrainerBridge {
   /** Stops the worker; pending calls reject. */
   terminate(): void;
 }
+
+/** A backend's speed test starting: step `step` of `of` candidates. */
+export type ProbeListener = (progress: { backend: BackendName; step: number; of: number }) => void;
 
 interface Pending {
   resolve: (value: never) => void;
@@ -30,6 +33,7 @@ function ownBuffer(values: Float32Array): Float32Array {
 export function createTrainerBridge(worker: Worker): TrainerBridge {
   const pending = new Map<number, Pending>();
   let initPending: Pending | null = null;
+  let onProbe: ProbeListener | undefined;
   let nextId = 1;
 
   const failAll = (error: Error) => {
@@ -41,6 +45,10 @@ export function createTrainerBridge(worker: Worker): TrainerBridge {
 
   worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
     const message = event.data;
+    if (message.type === 'probing') {
+      onProbe?.({ backend: message.backend, step: message.step, of: message.of });
+      return;
+    }
     if (message.type === 'ready') {
       initPending?.resolve({ backend: message.backend, probeMs: message.probeMs } as never);
       initPending = null;
@@ -77,6 +85,7 @@ export function createTrainerBridge(worker: Worker): TrainerBridge {
       return new Promise((resolve, reject) => {
         initPending?.reject(new Error('init called again'));
         initPending = { resolve: resolve as (value: never) => void, reject };
+        onProbe = opts.onProbe;
         const message: WorkerRequest = { type: 'init', wasmBase: opts.wasmBase, ...(opts.candidates ? { candidates: opts.candidates } : {}) };
         worker.postMessage(message);
       });

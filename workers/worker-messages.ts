@@ -14,6 +14,7 @@ export type WorkerRequest =
 
 /** Training worker → main thread. An error answers the request with the same id; id null = init failed. */
 export type WorkerResponse =
+  | { type: 'probing'; backend: BackendName; step: number; of: number }
   | { type: 'ready'; backend: BackendName; probeMs: number }
   | { type: 'result'; id: number; result: TrainResult }
   | { type: 'prediction'; id: number; values: Float32Array }

@@ -34,8 +34,13 @@ export function ComputePanel({ training }: { training: Training }) {
   const ready = compute.phase === 'ready';
   const on = ready && training.contribute;
   const state: ComputeState = compute.phase !== 'ready' ? compute.phase : contributed.training ? 'training' : on ? 'ready' : 'off';
+  const probe = compute.phase === 'probing' && compute.step !== undefined ? compute : null;
   const stateText =
-    compute.phase === 'unavailable' ? t('state.unavailable', { reason: compute.reason }) : t(`state.${state as Exclude<ComputeState, 'unavailable'>}`);
+    compute.phase === 'unavailable'
+      ? t('state.unavailable', { reason: compute.reason })
+      : probe
+        ? t('state.probingStep', { backend: t(`backendNames.${probe.backend!}`), step: probe.step!, of: probe.of! })
+        : t(`state.${state as Exclude<ComputeState, 'unavailable'>}`);
   return (
     <section className={ui.card} aria-labelledby="compute-title">
       <h2 id="compute-title" className={ui.cardTitle}>
@@ -46,7 +51,7 @@ export function ComputePanel({ training }: { training: Training }) {
         <p className="text-sm font-semibold text-slate-700">{t('mine')}</p>
         {/* What this browser is doing right now, in one line that never changes height. */}
         <p
-          className={cx('mt-2 flex min-h-10 items-center gap-2 rounded-lg border px-3 py-2 text-sm font-medium', STATE_STYLE[state].box)}
+          className={cx('relative mt-2 flex min-h-10 items-center gap-2 overflow-hidden rounded-lg border px-3 py-2 text-sm font-medium', STATE_STYLE[state].box)}
           role="status"
           aria-live="polite"
           data-testid="compute-state"
@@ -54,6 +59,20 @@ export function ComputePanel({ training }: { training: Training }) {
         >
           <span aria-hidden className={cx('h-2.5 w-2.5 shrink-0 rounded-full', STATE_STYLE[state].dot)} />
           <span className="min-w-0 break-words">{stateText}</span>
+          {/* The speed test's progress, along the box's bottom edge: no height change. */}
+          {state === 'probing' && (
+            <span
+              className="absolute inset-x-0 bottom-0 h-1 bg-slate-200"
+              role="progressbar"
+              aria-label={t('probeProgress')}
+              aria-valuemin={0}
+              aria-valuemax={probe?.of ?? 1}
+              aria-valuenow={probe ? probe.step! - 1 : 0}
+              data-testid="probe-progress"
+            >
+              <span className="block h-full animate-pulse bg-brand-600 transition-[width] duration-500" style={{ width: `${probe ? Math.round(((probe.step! - 0.5) / probe.of!) * 100) : 5}%` }} />
+            </span>
+          )}
         </p>
         {ready && (
           <>

@@ -11,7 +11,8 @@ type StateMessage = Extract<ServerMessage, { type: 'state' }>;
 export type TrainingClientInfo = StateMessage['clients'][number];
 
 export type ComputeStatus =
-  | { phase: 'probing' }
+  /** Testing backends; `step` of `of` (the candidate being timed now), once the worker started. */
+  | { phase: 'probing'; backend?: Backend; step?: number; of?: number }
   | { phase: 'ready'; backend: Backend; probeMs: number }
   | { phase: 'unavailable'; reason: string };
 
@@ -178,7 +179,10 @@ export function useTraining(slug: string, enabled: boolean, localData?: LocalDat
     try {
       const worker = new Worker(new URL('../../workers/train.worker.ts', import.meta.url), { type: 'module' });
       bridge = createTrainerBridge(worker);
-      bridge.init({ wasmBase: WASM_BASE }).then(
+      const onProbe = ({ backend, step, of }: { backend: Backend; step: number; of: number }) => {
+        if (!disposed) setCompute({ phase: 'probing', backend, step, of });
+      };
+      bridge.init({ wasmBase: WASM_BASE, onProbe }).then(
         ({ backend, probeMs }) => {
           if (disposed) return;
           setCompute({ phase: 'ready', backend, probeMs });

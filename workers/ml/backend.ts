@@ -15,6 +15,8 @@ export interface PickBackendOptions {
   budgetMs?: number;
   /** Abandon a candidate whose start and probe take longer than this (default 8 s). */
   probeTimeoutMs?: number;
+  /** Told before each candidate's probe starts (1-based step of `of`), for a progress display. */
+  onProbe?: (backend: BackendName, step: number, of: number) => void;
   /** The speed test (default: a few fit steps of a tiny MLP); tests replace it. */
   probe?: (tf: TF) => Promise<number>;
 }
@@ -109,9 +111,10 @@ export async function pickBackend(
   const started = performance.now();
   const timings: Partial<Record<BackendName, number>> = {};
   let best: { backend: BackendName; ms: number } | null = null;
-  for (const backend of candidates) {
+  for (const [index, backend] of candidates.entries()) {
     if (best && performance.now() - started > budget) break;
     if (stalled.has(backend)) continue;
+    options.onProbe?.(backend, index + 1, candidates.length);
     const attempt = async (): Promise<number | undefined> => {
       if (backend === 'wasm' && options.wasmBase) setWasmBase(options.wasmBase);
       // setBackend resolves false (or throws) when the backend cannot start here, e.g. WebGL in Node.

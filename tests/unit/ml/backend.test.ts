@@ -12,7 +12,8 @@ describe('backends in Node', () => {
     const tf = await loadNodeTf('cpu');
     const before = tf.memory().numTensors;
     const started = performance.now();
-    const picked = await pickBackend(tf, ['webgl', 'wasm', 'cpu'], { wasmBase: nodeWasmDir() });
+    const steps: string[] = [];
+    const picked = await pickBackend(tf, ['webgl', 'wasm', 'cpu'], { wasmBase: nodeWasmDir(), onProbe: (b, step, of) => steps.push(`${b} ${step}/${of}`) });
     const elapsed = performance.now() - started;
     assert.ok(picked.backend === 'wasm' || picked.backend === 'cpu', picked.backend);
     assert.equal(tf.getBackend(), picked.backend);
@@ -22,6 +23,8 @@ describe('backends in Node', () => {
     // The brief allows ~1–2 s; leave headroom for a busy shared machine.
     assert.ok(elapsed < 4000, `probe took ${elapsed} ms`);
     assert.equal(tf.memory().numTensors, before);
+    // Each candidate is announced as it starts, for the page's progress bar.
+    assert.deepEqual(steps, ['webgl 1/3', 'wasm 2/3', 'cpu 3/3']);
   });
 
   it('loadNodeTf("wasm") trains and evaluates on the wasm backend', async () => {
