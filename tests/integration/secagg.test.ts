@@ -6,6 +6,7 @@ import { connectDoc } from '../helpers/yjs';
 import { readLayers, readScalar, readSpec, setScalar, updateLayer } from '../../server/protocol/spec-doc';
 import { MESSAGE_EVENT, type ModelMessage, type ServerMessage } from '../../server/protocol';
 import { SECAGG_EXTRAS } from '../../workers/ml/secagg';
+import { clipToNorm, l2Norm } from '../../workers/ml/dp';
 
 process.env.TEST_LOG_LEVEL ??= 'error';
 
@@ -201,6 +202,52 @@ describe('secure aggregation through the real server', () => {
     assert.ok(maxGap(model, expected) <= tolerance, `the model is off the survivors' FedAvg by ${maxGap(model, expected)}`);
     const withVictim = plainFedAvg(seen[0]!.assigned.get(0)!, [...survivors, seen[3]!.trained.get(1)!]);
     assert.ok(maxGap(model, withVictim) > 10 * tolerance, 'and not what it would be with the victim in');
+  });
+
+  test('with differential privacy on too, each client clips and noises before masking: the opened sum is FedAvg of the clipped deltas plus exactly the noise DP adds, and ε is counted', { timeout: 180_000 }, async () => {
+    const server = await startTestServer();
+    servers.push(server);
+    const dp = { clipNorm: 0.5, noiseMultiplier: 1.1 };
+    const { slug, joinCode, ownerToken } = await createShapedProject(
+      server.url,
+      { ...SECAGG, rounds: 1, 'sampling.minClients': 3, 'privacy.differentialPrivacy': 'on', 'privacy.clipNorm': dp.clipNorm, 'privacy.noiseMultiplier': dp.noiseMultiplier },
+      'DP and SecAgg',
+    );
+    await widen(server.url, slug, ownerToken);
+    const watcher = observe(server.url, slug, ownerToken);
+    open.push(watcher);
+    const seen: Seen[] = [];
+    for (const name of ['ada', 'bo', 'cy']) {
+      const p = await participant(server.url, slug, await joinMember(server.url, joinCode, name), name);
+      open.push(p);
+      seen.push(watch(p));
+    }
+    await waitFor(() => watcher.contributors() === 3, 20_000, 'three contributors');
+    const started = await api(server.url, 'POST', `/api/projects/${slug}/train`, {}, ownerToken);
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    await waitFor(() => watcher.state().run?.status === 'finished', 150_000, 'the round');
+
+    const run = watcher.state().run!;
+    assert.deepEqual(run.history[1]!.secureAggregation, { summed: 3, dropped: 0, outcome: 'complete' });
+    assert.equal(run.privacy?.rounds, 1, 'the round is counted by the accountant');
+    assert.ok(run.privacy!.epsilon > 0);
+    for (const s of seen) assert.ok(!s.sent.includes('update'), 'no update leaves a client in the clear');
+    // The raw deltas are far above the clip norm, so clipping really acts.
+    const parts = seen.map((s) => s.trained.get(1)!);
+    for (const part of parts) assert.ok(l2Norm(part.delta) > 2 * dp.clipNorm, `raw delta norm ${l2Norm(part.delta)}`);
+    const clipped = parts.map((p) => ({ delta: clipToNorm(p.delta, dp.clipNorm), samples: p.samples }));
+    const expected = plainFedAvg(seen[0]!.assigned.get(0)!, clipped);
+    const model = seen[0]!.model.get(1)!;
+    // model − FedAvg(clipped) = Σ nᵢ·noiseᵢ / Σ nᵢ: zero mean, std σC·√(Σ nᵢ²) / Σ nᵢ per value.
+    const total = parts.reduce((sum, p) => sum + p.samples, 0);
+    const std = (dp.noiseMultiplier * dp.clipNorm * Math.sqrt(parts.reduce((sum, p) => sum + p.samples ** 2, 0))) / total;
+    const residual = Float64Array.from(model, (w, i) => w - expected[i]!);
+    const d = residual.length;
+    const mean = residual.reduce((sum, v) => sum + v, 0) / d;
+    const sd = Math.sqrt(residual.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (d - 1));
+    assert.ok(Math.abs(mean) < (5 * std) / Math.sqrt(d), `noise mean ${mean}`);
+    assert.ok(Math.abs(sd - std) < (5 * std) / Math.sqrt(2 * d), `noise std ${sd} vs ${std}`);
+    assert.ok(maxGap(model, expected) < 10 * std, 'no value is off by more than ten standard deviations');
   });
 
   test('the spec refuses what cannot work with secure aggregation, each on its field with a reason', { timeout: 60_000 }, async () => {
