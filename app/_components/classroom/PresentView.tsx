@@ -141,7 +141,7 @@ export function PresentView({ slug, ticket }: { slug: string; ticket: Ticket }) 
             {spec?.dataset.name === 'mnist' ? (
               <ConfusionView model={model} />
             ) : (
-              <DecisionBoundary model={model} maxSize={480} />
+              <DecisionBoundary model={model} maxSize={480} interactive={false} />
             )}
           </div>
         </div>

@@ -18,6 +18,8 @@ export interface DecisionBoundaryProps {
   maxSize?: number;
   /** Training and held-out points on top of the colours (default on). */
   showPoints?: boolean;
+  /** Try the model under the pointer or the arrow keys (default on; off on the projector, which nobody points at). */
+  interactive?: boolean;
   className?: string;
 }
 
@@ -43,7 +45,7 @@ function toCanvas(view: PlaneView, size: number) {
  * model's answer under the pointer or the keyboard probe, computed live in the browser.
  * Self-contained: give it `model` (from useGlobalModel) and it evaluates in a worker.
  */
-export function DecisionBoundary({ model, plane: shared, maxSize = 360, showPoints = true, className }: DecisionBoundaryProps) {
+export function DecisionBoundary({ model, plane: shared, maxSize = 360, showPoints = true, interactive = true, className }: DecisionBoundaryProps) {
   const t = useTranslations('explain.boundary');
   const own = usePlaneEvaluation(model, !shared);
   const evaluated = shared ?? own;
@@ -153,7 +155,7 @@ export function DecisionBoundary({ model, plane: shared, maxSize = 360, showPoin
   const readout =
     probe && probability !== null
       ? t('readout', { x: fmt(probe.x), y: fmt(probe.y), blue: Math.round(probability * 100), orange: 100 - Math.round(probability * 100) })
-      : plane
+      : plane && interactive
         ? t('hint')
         : '\u00a0';
 
@@ -170,13 +172,15 @@ export function DecisionBoundary({ model, plane: shared, maxSize = 360, showPoin
         data-output-sum={outputSum?.toFixed(4) ?? ''}
         role="img"
         aria-label={model ? t('label', { round: model.round }) : t('emptyTitle')}
-        aria-describedby={readoutId}
-        tabIndex={model ? 0 : -1}
-        onKeyDown={onKey}
-        onPointerMove={probeFromPointer}
-        onPointerDown={probeFromPointer}
-        onPointerLeave={(e) => e.pointerType === 'mouse' && setProbe(null)}
-        onBlur={() => setProbe(null)}
+        aria-describedby={interactive ? readoutId : undefined}
+        tabIndex={model && interactive ? 0 : -1}
+        {...(interactive && {
+          onKeyDown: onKey,
+          onPointerMove: probeFromPointer,
+          onPointerDown: probeFromPointer,
+          onPointerLeave: (e: PointerEvent) => e.pointerType === 'mouse' && setProbe(null),
+          onBlur: () => setProbe(null),
+        })}
         className="relative aspect-square w-full touch-none overflow-hidden rounded-lg border border-slate-300 bg-white focus:outline-none focus-visible:ring-3 focus-visible:ring-brand-300"
       >
         <canvas ref={heatRef} aria-hidden className={cx('absolute inset-0 h-full w-full', !plane && 'invisible')} />
@@ -199,9 +203,11 @@ export function DecisionBoundary({ model, plane: shared, maxSize = 360, showPoin
         )}
       </div>
       <figcaption className="mt-2 space-y-1 text-sm text-slate-600">
-        <p id={readoutId} aria-live="polite" className="line-clamp-2 min-h-10 tabular-nums" data-testid="boundary-readout">
-          {readout}
-        </p>
+        {interactive && (
+          <p id={readoutId} aria-live="polite" className="line-clamp-2 min-h-10 tabular-nums" data-testid="boundary-readout">
+            {readout}
+          </p>
+        )}
         <p className="flex flex-wrap gap-x-3 gap-y-1">
           <span className="inline-flex items-center gap-1.5">
             <span aria-hidden className="inline-block h-2.5 w-2.5 rounded-full" style={{ background: CSS.blue }} />
