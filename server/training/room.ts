@@ -9,7 +9,6 @@ import {
   encodeVector,
   manifestSize,
   scalarValue,
-  toWire,
   type Backend,
   type ClientMessage,
   type ModelSpec,
@@ -24,6 +23,7 @@ import type { MemberRow, ProjectRow, Repository, RunRow } from '../db/repository
 import type { Logger } from '../log';
 import { ServerOptimizer } from './aggregation/server-optimizer';
 import { Coordinator, type Decision } from './coordinator';
+import { roundRecord, type CloseRound } from './round-record';
 import { evaluateWeights } from './run-model';
 import { RunPrivacy } from './run-privacy';
 import { PersistQueue, type SaveJob, type Unsaved } from './persist-queue';
@@ -529,74 +529,37 @@ export class TrainingRoom {
     this.broadcastState();
   }
 
-  private async closeRound(run: ActiveRun, decision: Extract<Decision, { type: 'close_round' }>): Promise<void> {
+  private async closeRound(run: ActiveRun, decision: CloseRound): Promise<void> {
     clearTimers(run);
     const aggregationStart = performance.now();
     const weights = run.optimizer.step(run.weights, await decision.aggregate.delta());
     const aggregationMs = performance.now() - aggregationStart;
     const evalStart = performance.now();
-    const { loss, accuracy } = await evaluateWeights(run.spec, run.manifest, weights);
+    const evaluation = await evaluateWeights(run.spec, run.manifest, weights);
     const evalMs = performance.now() - evalStart;
-    const withLoss = decision.contributions.filter((c) => c.trainLoss !== null);
-    const trainSamples = withLoss.reduce((s, c) => s + c.samples, 0);
-    const secagg = decision.secureAggregation;
-    // Secure aggregation: per-client statistics travel masked too; only their sums were opened.
-    const trainLoss = secagg ? secagg.trainLoss : trainSamples > 0 ? withLoss.reduce((s, c) => s + c.trainLoss! * c.samples, 0) / trainSamples : null;
-    const trainAccuracy = secagg ? secagg.trainAccuracy : sampleWeightedMean(decision.contributions, (c) => c.trainAccuracy);
-    const finishedAt = new Date();
-    const durationMs = finishedAt.getTime() - run.roundStartedAt.getTime();
-    const metrics: RoundMetrics = {
-      round: decision.round,
-      loss,
-      accuracy,
-      trainLoss,
-      trainAccuracy,
-      participants: decision.contributions.length,
-      samples: decision.samples,
-      durationMs,
-      ...(secagg ? { secureAggregation: { summed: secagg.summed, dropped: secagg.dropped, outcome: secagg.outcome } } : {}),
-    };
     // A DP run counts the round's privacy cost before its checkpoint, which stores the ledger.
     const privacyLedger = run.privacy?.countRound();
-    // Awaited while the database answers; during an outage the save waits in the queue instead.
-    const stored = await this.persist.enqueue({
-      kind: 'round',
+    const { metrics, job } = roundRecord({
       runId: run.row.id,
-      round: decision.round,
-      row: {
-        runId: run.row.id,
-        number: decision.round,
-        samples: metrics.samples,
-        loss,
-        accuracy,
-        trainLoss,
-        trainAccuracy,
-        // participants here = clients asked; metrics.participants = clients whose update counted.
-        ...decision.tally,
-        bytesIn: run.bytesIn,
-        bytesOut: run.bytesOut,
-        aggregationMs,
-        evalMs,
-        hyperparams: JSON.stringify(roundHyperparams(run.roundSpec, this.deps.roundDeadlineMs)),
-        startedAt: run.roundStartedAt,
-        finishedAt,
-      },
-      checkpoint: {
-        runId: run.row.id,
-        round: decision.round,
-        weights: toWire(weights),
-        manifest: JSON.stringify(run.manifest),
-        metrics: JSON.stringify(metrics),
-        optimizerState: run.optimizer.config.kind === 'plain' ? null : run.optimizer.saveState(),
-        loopState: JSON.stringify({ samplerState: run.coordinator.samplerState, privacy: privacyLedger }),
-        createdAt: new Date(),
-      },
-      // Every client's fate in the round (accepted, late, rejected, dropped), attributed by member.
-      contributions: decision.fates.map((c) => {
-        const { memberId, backend } = run.assigned.get(c.clientId) ?? this.whoIs(c.clientId);
-        return { runId: run.row.id, round: decision.round, memberId, samples: c.samples, computeMs: Math.round(c.computeMs), backend, status: c.status };
-      }),
+      decision,
+      weights,
+      evaluation,
+      startedAt: run.roundStartedAt,
+      finishedAt: new Date(),
+      aggregationMs,
+      evalMs,
+      bytesIn: run.bytesIn,
+      bytesOut: run.bytesOut,
+      roundSpec: run.roundSpec,
+      deadlineOverrideMs: this.deps.roundDeadlineMs,
+      manifest: run.manifest,
+      optimizerState: run.optimizer.config.kind === 'plain' ? null : run.optimizer.saveState(),
+      loopState: JSON.stringify({ samplerState: run.coordinator.samplerState, privacy: privacyLedger }),
+      whoIs: (clientId) => run.assigned.get(clientId) ?? this.whoIs(clientId),
     });
+    const { loss, accuracy } = evaluation;
+    // Awaited while the database answers; during an outage the save waits in the queue instead.
+    const stored = await this.persist.enqueue(job);
     // saveRound moved the stored run's lastRound with its checkpoint.
     run.row = { ...run.row, lastRound: decision.round };
     if (stored) await this.thin(run.row.id, null);
@@ -709,37 +672,7 @@ function bytesOf(data: ArrayBuffer | Uint8Array): Uint8Array {
   return data instanceof Uint8Array ? data : new Uint8Array(data);
 }
 
-/** Mean of a per-client statistic weighted by each client's samples, over the clients that reported it; null if none did. */
-function sampleWeightedMean<T extends { samples: number }>(items: readonly T[], value: (item: T) => number | null | undefined): number | null {
-  let sum = 0;
-  let weight = 0;
-  for (const item of items) {
-    const v = value(item);
-    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
-    sum += v * item.samples;
-    weight += item.samples;
-  }
-  return weight > 0 ? sum / weight : null;
-}
-
 /** Client ids are `<memberId>:<socketId>`, so a contribution is attributable after a disconnect. */
 function memberIdOf(clientId: string): string {
   return clientId.split(':')[0] ?? clientId;
-}
-
-/** The hyperparameters a round ran with, stored with it. */
-function roundHyperparams(spec: ModelSpec, deadlineOverrideMs: number | undefined) {
-  return {
-    algorithm: spec.strategy.algorithm,
-    learningRate: spec.learningRate,
-    batchSize: spec.batchSize,
-    localEpochs: spec.localEpochs,
-    aggregator: spec.strategy.aggregator,
-    serverOptimizer: spec.strategy.serverOptimizer,
-    serverLearningRate: spec.strategy.serverLearningRate,
-    sampling: spec.sampling,
-    roundDeadlineMs: deadlineOverrideMs ?? spec.roundDeadlineSec * 1000,
-    minCompletion: spec.minCompletion,
-    encoding: spec.encoding,
-  };
 }
