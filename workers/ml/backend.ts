@@ -122,10 +122,7 @@ export async function pickBackend(
       await tf.ready();
       return measure(tf);
     };
-    const ms = await within(
-      attempt().catch(() => undefined),
-      timeoutMs,
-    );
+    const ms = await within(attempt().catch(() => undefined), timeoutMs);
     if (ms === null) stalled.add(backend);
     if (ms === null || ms === undefined) continue;
     timings[backend] = ms;
