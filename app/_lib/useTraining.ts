@@ -1,14 +1,12 @@
 'use client';
 
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Backend, ModelSpec, RoundMetrics, RunState, ServerMessage } from '@/server/protocol';
+import type { Backend, ModelSpec } from '@/server/protocol';
 import type { LocalTrainData } from '@/workers/ml/local-data';
-import { TrainingClient, type GlobalModel, type TrainResult, type TrainTask } from '@/workers/client';
+import { TrainingClient, type TrainResult, type TrainTask } from '@/workers/client';
 import { createTrainerBridge } from '@/workers/worker-bridge';
 import { api } from './api';
-
-type StateMessage = Extract<ServerMessage, { type: 'state' }>;
-export type TrainingClientInfo = StateMessage['clients'][number];
+import { useRoomFeed, type RoomFeed } from './useRoomFeed';
 
 export type ComputeStatus =
   /** Testing backends; `step` of `of` (the candidate being timed now), once the worker started. */
@@ -16,25 +14,12 @@ export type ComputeStatus =
   | { phase: 'ready'; backend: Backend; probeMs: number }
   | { phase: 'unavailable'; reason: string };
 
-export interface Training {
+export interface Training extends RoomFeed {
   compute: ComputeStatus;
-  connected: boolean;
-  connectionReason: string | null;
-  /** This browser's id among the training clients (from `welcome`). */
-  clientId: string | null;
-  run: RunState | null;
-  clients: TrainingClientInfo[];
-  /** Held-out metrics per round of the current run (state history merged with model messages). */
-  history: RoundMetrics[];
-  /** Bumped on every new global model, so views can refetch run details. */
-  modelVersion: number;
-  /** The latest global weights this browser saw (model broadcast or assignment), for the explain views. */
-  globalModel: GlobalModel | null;
   contribute: boolean;
   setContribute: (on: boolean) => void;
   /** What this browser computed: rounds trained, total compute time, samples. */
   contributed: { rounds: number; computeMs: number; samples: number; training: boolean };
-  lastError: string | null;
   /** This browser's latest assignment and its shard's rows per class (null until the worker counted them). */
   assignment: Assignment | null;
 }
@@ -61,27 +46,12 @@ function initialContribute(): boolean {
   }
 }
 
-/** Round metrics by round number, newer reports replacing older ones; sorted by round. */
-export function mergeHistory(prev: RoundMetrics[], incoming: RoundMetrics[]): RoundMetrics[] {
-  const byRound = new Map(prev.map((m) => [m.round, m]));
-  for (const m of incoming) byRound.set(m.round, m);
-  return [...byRound.values()].sort((a, b) => a.round - b.round);
-}
-
 /** Joins the project's training room: probes a backend in a Web Worker, then trains when assigned. */
 export function useTraining(slug: string, enabled: boolean, localData?: LocalDataSource): Training {
   const [compute, setCompute] = useState<ComputeStatus>({ phase: 'probing' });
-  const [connected, setConnected] = useState(false);
-  const [connectionReason, setConnectionReason] = useState<string | null>(null);
-  const [clientId, setClientId] = useState<string | null>(null);
-  const [run, setRun] = useState<RunState | null>(null);
-  const [clients, setClients] = useState<TrainingClientInfo[]>([]);
-  const [history, setHistory] = useState<RoundMetrics[]>([]);
-  const [modelVersion, setModelVersion] = useState(0);
-  const [globalModel, setGlobalModel] = useState<GlobalModel | null>(null);
+  const { feed, follow, disconnected } = useRoomFeed();
   const [contribute, setContributeState] = useState(true);
   const [contributed, setContributed] = useState({ rounds: 0, computeMs: 0, samples: 0, training: false });
-  const [lastError, setLastError] = useState<string | null>(null);
   const [assignment, setAssignment] = useState<Assignment | null>(null);
   const localDataRef = useRef(localData);
   useEffect(() => {
@@ -89,7 +59,6 @@ export function useTraining(slug: string, enabled: boolean, localData?: LocalDat
   }, [localData]);
   const clientRef = useRef<TrainingClient | null>(null);
   const contributeRef = useRef(true);
-  const runIdRef = useRef<string | null>(null);
 
   useEffect(() => {
     const on = initialContribute();
@@ -103,13 +72,6 @@ export function useTraining(slug: string, enabled: boolean, localData?: LocalDat
     let client: TrainingClient | null = null;
     let bridge: ReturnType<typeof createTrainerBridge> | null = null;
     const offs: (() => void)[] = [];
-
-    const resetRun = (runId: string | null) => {
-      if (runIdRef.current === runId) return;
-      runIdRef.current = runId;
-      setHistory([]);
-      setAssignment(null);
-    };
 
     const connect = (backend: Backend, probeMs: number, canTrain: boolean) => {
       if (disposed) return;
@@ -134,11 +96,8 @@ export function useTraining(slug: string, enabled: boolean, localData?: LocalDat
       });
       clientRef.current = client;
       offs.push(
-        client.on('connection', (e) => {
-          setConnected(e.connected);
-          setConnectionReason(e.connected ? null : (e.reason ?? null));
-        }),
-        client.on('welcome', (e) => setClientId(e.clientId)),
+        // A new run (or a reset) drops this browser's last assignment along with the charts.
+        ...follow(client, () => setAssignment(null)),
         client.on('assign', (e) => {
           const next: Assignment = { runId: e.runId, round: e.round, spec: e.spec, shard: e.shard, shardCounts: null };
           setAssignment(next);
@@ -148,18 +107,6 @@ export function useTraining(slug: string, enabled: boolean, localData?: LocalDat
             () => undefined,
           );
         }),
-        client.on('state', (e) => {
-          resetRun(e.run?.runId ?? null);
-          setRun(e.run);
-          setClients(e.clients);
-          if (e.run) setHistory((prev) => mergeHistory(prev, e.run!.history));
-        }),
-        client.on('model', (e) => {
-          resetRun(e.runId);
-          setHistory((prev) => mergeHistory(prev, [e.metrics]));
-          setModelVersion((v) => v + 1);
-        }),
-        client.on('global', (e) => setGlobalModel((prev) => (prev && prev.runId === e.runId && prev.round > e.round ? prev : e))),
         client.on('trained', (e) => {
           if (e.result.samples < 1) return;
           setContributed((c) => ({
@@ -169,7 +116,6 @@ export function useTraining(slug: string, enabled: boolean, localData?: LocalDat
             samples: c.samples + e.result.samples,
           }));
         }),
-        client.on('error', (e) => setLastError(e.message)),
       );
     };
 
@@ -205,9 +151,9 @@ export function useTraining(slug: string, enabled: boolean, localData?: LocalDat
       client?.close();
       bridge?.terminate();
       if (clientRef.current === client) clientRef.current = null;
-      setConnected(false);
+      disconnected();
     };
-  }, [slug, enabled]);
+  }, [slug, enabled, follow, disconnected]);
 
   const setContribute = useCallback(
     (on: boolean) => {
@@ -224,5 +170,5 @@ export function useTraining(slug: string, enabled: boolean, localData?: LocalDat
     [compute.phase],
   );
 
-  return { compute, connected, connectionReason, clientId, run, clients, history, modelVersion, globalModel, contribute, setContribute, contributed, lastError, assignment };
+  return { ...feed, compute, contribute, setContribute, contributed, assignment };
 }
