@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'react';
 import type uPlot from 'uplot';
 import { useTranslations } from 'use-intl';
 import type { RoundMetrics } from '@/server/protocol';
+import { CHART_AXIS, ChartBox, useUPlot } from './chart';
 
 const HEIGHT = 240;
 const COLORS = { loss: '#e11d48', accuracy: '#2563eb' };
@@ -44,82 +45,45 @@ function fitRounds(plot: uPlot, history: RoundMetrics[], totalRounds: number): v
  */
 export function MetricsChart({ history, totalRounds }: { history: RoundMetrics[]; totalRounds: number }) {
   const t = useTranslations('explain.chart');
-  const tRef = useRef(t);
-  tRef.current = t;
-  const boxRef = useRef<HTMLDivElement>(null);
-  const plotRef = useRef<uPlot | null>(null);
-  const historyRef = useRef(history);
-  historyRef.current = history;
   // The x axis spans the whole run from the start, so the chart fills in rather than rescaling.
   const roundsRef = useRef(totalRounds);
   roundsRef.current = totalRounds;
-
-  useEffect(() => {
-    const box = boxRef.current;
-    if (!box) return;
-    let disposed = false;
-    let observer: ResizeObserver | null = null;
-    void import('uplot').then(({ default: UPlot }) => {
-      if (disposed) return;
-      const T = { round: tRef.current('round'), loss: tRef.current('loss'), accuracy: tRef.current('accuracy'), trainLoss: tRef.current('trainLoss'), trainAccuracy: tRef.current('trainAccuracy'), axisLoss: tRef.current('axisLoss'), axisAccuracy: tRef.current('axisAccuracy') };
-      const axis = { stroke: '#475569', grid: { stroke: '#e2e8f0', width: 1 }, ticks: { stroke: '#cbd5e1', width: 1 }, font: '13px system-ui, sans-serif' };
-      const plot = new UPlot(
-        {
-          width: Math.max(box.clientWidth, 200),
-          height: HEIGHT,
-          legend: { show: false },
-          cursor: { drag: { x: false, y: false } },
-          scales: {
-            x: { time: false, range: (_u, _min, max) => [0, Math.max(roundsRef.current, max ?? 1, 1)] },
-            loss: { range: (_u, _min, max) => [0, Math.max(max ?? 1, 0.1) * 1.05] }, acc: { range: [0, 1] } },
-          axes: [
-            { ...axis, label: T.round, labelFont: '13px system-ui, sans-serif', incrs: [1, 2, 5, 10, 20, 50, 100] },
-            { ...axis, scale: 'loss', label: T.axisLoss, labelFont: '13px system-ui, sans-serif', stroke: COLORS.loss, size: 50 },
-            {
-              ...axis,
-              scale: 'acc',
-              side: 1,
-              label: T.axisAccuracy,
-              labelFont: '13px system-ui, sans-serif',
-              stroke: COLORS.accuracy,
-              grid: { show: false },
-              size: 50,
-              values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)}%`),
-            },
-          ],
-          series: [
-            { label: T.round },
-            { label: T.loss, scale: 'loss', stroke: COLORS.loss, width: 2.5, points: { size: 6 } },
-            { label: T.trainLoss, scale: 'loss', stroke: COLORS.loss, width: 1.75, dash: DASH, spanGaps: true, points: { size: 4 } },
-            { label: T.accuracy, scale: 'acc', stroke: COLORS.accuracy, width: 2.5, points: { size: 6 } },
-            { label: T.trainAccuracy, scale: 'acc', stroke: COLORS.accuracy, width: 1.75, dash: DASH, spanGaps: true, points: { size: 4 } },
-          ],
-        },
-        toData(historyRef.current),
-        box,
-      );
-      plotRef.current = plot;
-      fitRounds(plot, historyRef.current, roundsRef.current);
-      observer = new ResizeObserver(() => {
-        const width = box.clientWidth;
-        if (width > 0 && Math.abs(width - plot.width) > 1) plot.setSize({ width, height: HEIGHT });
-      });
-      observer.observe(box);
-    });
-    return () => {
-      disposed = true;
-      observer?.disconnect();
-      plotRef.current?.destroy();
-      plotRef.current = null;
-    };
-  }, []);
+  // uPlot draws its axis labels itself: built again when the language changes.
+  const labelKey = t('round') + t('axisLoss') + t('axisAccuracy');
+  const { boxRef, plotRef } = useUPlot(
+    HEIGHT,
+    () => ({
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: {
+        x: { time: false, range: (_u, _min, max) => [0, Math.max(roundsRef.current, max ?? 1, 1)] },
+        loss: { range: (_u, _min, max) => [0, Math.max(max ?? 1, 0.1) * 1.05] },
+        acc: { range: [0, 1] },
+      },
+      axes: [
+        { ...CHART_AXIS, label: t('round'), incrs: [1, 2, 5, 10, 20, 50, 100] },
+        { ...CHART_AXIS, scale: 'loss', label: t('axisLoss'), stroke: COLORS.loss, size: 50 },
+        { ...CHART_AXIS, scale: 'acc', side: 1, label: t('axisAccuracy'), stroke: COLORS.accuracy, grid: { show: false }, size: 50, values: (_u, ticks) => ticks.map((v) => `${Math.round(v * 100)}%`) },
+      ],
+      series: [
+        { label: t('round') },
+        { label: t('loss'), scale: 'loss', stroke: COLORS.loss, width: 2.5, points: { size: 6 } },
+        { label: t('trainLoss'), scale: 'loss', stroke: COLORS.loss, width: 1.75, dash: DASH, spanGaps: true, points: { size: 4 } },
+        { label: t('accuracy'), scale: 'acc', stroke: COLORS.accuracy, width: 2.5, points: { size: 6 } },
+        { label: t('trainAccuracy'), scale: 'acc', stroke: COLORS.accuracy, width: 1.75, dash: DASH, spanGaps: true, points: { size: 4 } },
+      ],
+    }),
+    () => toData(history),
+    labelKey,
+    (plot) => fitRounds(plot, history, roundsRef.current),
+  );
 
   useEffect(() => {
     const plot = plotRef.current;
     if (!plot) return;
     plot.setData(toData(history));
     fitRounds(plot, history, totalRounds);
-  }, [history, totalRounds]);
+  }, [history, totalRounds, plotRef]);
 
   const values = {
     loss: lastOf(history, (m) => m.loss),
@@ -148,15 +112,7 @@ export function MetricsChart({ history, totalRounds }: { history: RoundMetrics[]
           </span>
         ))}
       </figcaption>
-      <div className="relative w-full overflow-hidden" style={{ height: HEIGHT }} data-testid="metrics-chart" data-rounds={history.length}>
-        <div ref={boxRef} className="absolute inset-0" />
-        {history.length === 0 && (
-          <div className="absolute inset-0 flex flex-col items-center justify-center rounded-lg border border-dashed border-slate-300 bg-slate-50/90 text-center">
-            <p className="font-semibold text-slate-700">{t('empty')}</p>
-            <p className="mt-1 max-w-xs px-4 text-sm text-slate-500">{t('emptyHint')}</p>
-          </div>
-        )}
-      </div>
+      <ChartBox boxRef={boxRef} height={HEIGHT} testId="metrics-chart" points={history.length} empty={{ title: t('empty'), hint: t('emptyHint') }} />
     </figure>
   );
 }

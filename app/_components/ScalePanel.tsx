@@ -1,16 +1,16 @@
 'use client';
 
-import { useEffect, useRef } from 'react';
+import { useEffect } from 'react';
 import { useFormatter, useTranslations } from 'use-intl';
 import type uPlot from 'uplot';
 import type { ContributionsReport } from '@/server/protocol';
+import { CHART_AXIS, ChartBox, useUPlot } from './chart';
 import { ui } from './ui';
 
 type Point = ContributionsReport['rounds'][number];
 
 const HEIGHT = 220;
 const COLORS = { throughput: '#2563eb', participants: '#d97706', accuracy: '#059669' };
-const FONT = '13px system-ui, sans-serif';
 
 function toData(points: readonly Point[]): uPlot.AlignedData {
   return [points.map((p) => p.round), points.map((p) => p.samplesPerSecond), points.map((p) => p.participants), points.map((p) => p.accuracy)];
@@ -69,71 +69,38 @@ export function ScalePanel({ report }: { report: ContributionsReport | null }) {
   const t = useTranslations('contributions.scale');
   const format = useFormatter();
   const points = report?.rounds ?? [];
-  const boxRef = useRef<HTMLDivElement>(null);
-  const plotRef = useRef<uPlot | null>(null);
-  const pointsRef = useRef(points);
-  pointsRef.current = points;
-  // uPlot draws its axis labels itself: hand it the current language's words at creation.
-  const labels = { round: t('round'), throughput: t('throughput'), participants: t('participants'), accuracy: t('accuracy') };
-  const labelsRef = useRef(labels);
-  labelsRef.current = labels;
-  const labelKey = Object.values(labels).join('|');
-
-  useEffect(() => {
-    const box = boxRef.current;
-    if (!box) return;
-    let disposed = false;
-    let observer: ResizeObserver | null = null;
-    void import('uplot').then(({ default: UPlot }) => {
-      if (disposed) return;
-      const l = labelsRef.current;
-      const axis = { stroke: '#475569', grid: { stroke: '#e2e8f0', width: 1 }, ticks: { stroke: '#cbd5e1', width: 1 }, font: FONT, labelFont: FONT };
-      const plot = new UPlot(
-        {
-          width: Math.max(box.clientWidth, 200),
-          height: HEIGHT,
-          legend: { show: false },
-          cursor: { drag: { x: false, y: false } },
-          scales: {
-            x: { time: false, range: (_u, min, max) => [Math.min(min ?? 1, 1) - 0.5, Math.max(max ?? 1, 1) + 0.5] },
-            speed: { range: (_u, _min, max) => [0, Math.max(max ?? 1, 1) * 1.1] },
-            people: { range: (_u, _min, max) => [0, Math.max(max ?? 1, 1) + 1] },
-            acc: { range: [0, 1] },
-          },
-          axes: [
-            { ...axis, label: l.round, space: 28, incrs: [1, 2, 5, 10, 20, 50, 100], values: (_u, ticks) => ticks.map((v) => (Number.isInteger(v) ? String(v) : '')) },
-            { ...axis, scale: 'speed', label: l.throughput, stroke: COLORS.throughput, size: 56, values: (_u, ticks) => ticks.map((v) => format.number(v, { notation: 'compact' })) },
-            { ...axis, scale: 'people', side: 1, label: l.participants, stroke: COLORS.participants, grid: { show: false }, size: 44, incrs: [1, 2, 5, 10, 20, 50] },
-          ],
-          series: [
-            { label: l.round },
-            { label: l.throughput, scale: 'speed', stroke: COLORS.throughput, width: 2.5, points: { size: 6 } },
-            { label: l.participants, scale: 'people', stroke: COLORS.participants, width: 2, fill: 'rgba(217,119,6,0.08)', paths: UPlot.paths.stepped!({ align: 1 }), points: { show: false } },
-            { label: l.accuracy, scale: 'acc', stroke: COLORS.accuracy, width: 2, dash: [6, 4], points: { size: 4 } },
-          ],
-        },
-        toData(pointsRef.current),
-        box,
-      );
-      plotRef.current = plot;
-      observer = new ResizeObserver(() => {
-        const width = box.clientWidth;
-        if (width > 0 && Math.abs(width - plot.width) > 1) plot.setSize({ width, height: HEIGHT });
-      });
-      observer.observe(box);
-    });
-    return () => {
-      disposed = true;
-      observer?.disconnect();
-      plotRef.current?.destroy();
-      plotRef.current = null;
-    };
-    // Recreated only when the language changes (axis labels); data goes through setData below.
-  }, [labelKey]);
+  // uPlot draws its axis labels itself: built again when the language changes.
+  const labelKey = [t('round'), t('throughput'), t('participants'), t('accuracy')].join('|');
+  const { boxRef, plotRef } = useUPlot(
+    HEIGHT,
+    (UPlot) => ({
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: {
+        x: { time: false, range: (_u, min, max) => [Math.min(min ?? 1, 1) - 0.5, Math.max(max ?? 1, 1) + 0.5] },
+        speed: { range: (_u, _min, max) => [0, Math.max(max ?? 1, 1) * 1.1] },
+        people: { range: (_u, _min, max) => [0, Math.max(max ?? 1, 1) + 1] },
+        acc: { range: [0, 1] },
+      },
+      axes: [
+        { ...CHART_AXIS, label: t('round'), space: 28, incrs: [1, 2, 5, 10, 20, 50, 100], values: (_u, ticks) => ticks.map((v) => (Number.isInteger(v) ? String(v) : '')) },
+        { ...CHART_AXIS, scale: 'speed', label: t('throughput'), stroke: COLORS.throughput, size: 56, values: (_u, ticks) => ticks.map((v) => format.number(v, { notation: 'compact' })) },
+        { ...CHART_AXIS, scale: 'people', side: 1, label: t('participants'), stroke: COLORS.participants, grid: { show: false }, size: 44, incrs: [1, 2, 5, 10, 20, 50] },
+      ],
+      series: [
+        { label: t('round') },
+        { label: t('throughput'), scale: 'speed', stroke: COLORS.throughput, width: 2.5, points: { size: 6 } },
+        { label: t('participants'), scale: 'people', stroke: COLORS.participants, width: 2, fill: 'rgba(217,119,6,0.08)', paths: UPlot.paths.stepped!({ align: 1 }), points: { show: false } },
+        { label: t('accuracy'), scale: 'acc', stroke: COLORS.accuracy, width: 2, dash: [6, 4], points: { size: 4 } },
+      ],
+    }),
+    () => toData(points),
+    labelKey,
+  );
 
   useEffect(() => {
     plotRef.current?.setData(toData(points));
-  }, [points]);
+  }, [points, plotRef]);
 
   const last = points[points.length - 1];
   const legend = [
@@ -156,15 +123,7 @@ export function ScalePanel({ report }: { report: ContributionsReport | null }) {
             </span>
           ))}
         </figcaption>
-        <div className="relative w-full overflow-hidden" style={{ height: HEIGHT }} data-testid="scale-chart" data-rounds={points.length}>
-          <div ref={boxRef} className="absolute inset-0" />
-          {points.length === 0 && (
-            <div className="absolute inset-0 flex flex-col items-center justify-center rounded-lg border border-dashed border-slate-300 bg-slate-50/90 text-center">
-              <p className="font-semibold text-slate-700">{t('empty')}</p>
-              <p className="mt-1 max-w-xs px-4 text-sm text-slate-500">{t('emptyHint')}</p>
-            </div>
-          )}
-        </div>
+        <ChartBox boxRef={boxRef} height={HEIGHT} testId="scale-chart" points={points.length} empty={{ title: t('empty'), hint: t('emptyHint') }} />
       </figure>
       {/* Below the chart, so the chart never moves as groups appear. */}
       <Summary scale={report?.scale ?? []} />
