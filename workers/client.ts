@@ -184,7 +184,7 @@ export class TrainingClient {
         void this.maskForRoster(message);
         return;
       case 'secagg_reveal_request':
-        this.revealSeeds(message);
+        void this.revealSeeds(message);
         return;
       case 'state':
       case 'error':
@@ -284,21 +284,21 @@ export class TrainingClient {
     const round = this.secagg;
     if (!round?.matches(message)) return;
     try {
-      const masked = await round.mask(message);
+      const { masked, shares } = await round.mask(message);
       if (!this.socket.connected) return;
-      this.send({ type: 'secagg_masked', runId: round.runId, round: round.round, session: round.session, samples: round.samples, computeMs: round.computeMs, masked });
+      this.send({ type: 'secagg_masked', runId: round.runId, round: round.round, session: round.session, samples: round.samples, computeMs: round.computeMs, masked, shares });
       this.emit('secagg', { runId: round.runId, round: round.round, step: 'masked' });
     } catch (error) {
       this.emit('error', { type: 'error', code: 'internal', message: `Secure aggregation: ${String(error instanceof Error ? error.message : error)}` });
     }
   }
 
-  private revealSeeds(message: Extract<ServerMessage, { type: 'secagg_reveal_request' }>): void {
+  private async revealSeeds(message: Extract<ServerMessage, { type: 'secagg_reveal_request' }>): Promise<void> {
     const round = this.secagg;
     if (!round?.matches(message)) return;
     try {
-      const seeds = round.reveal(message);
-      this.send({ type: 'secagg_reveal', runId: round.runId, round: round.round, session: round.session, seeds });
+      const { seeds, shares } = await round.reveal(message);
+      this.send({ type: 'secagg_reveal', runId: round.runId, round: round.round, session: round.session, seeds, shares });
       this.emit('secagg', { runId: round.runId, round: round.round, step: 'revealed', dropped: message.dropped });
     } catch (error) {
       this.emit('error', { type: 'error', code: 'internal', message: `Secure aggregation: refused to reveal seeds: ${String(error instanceof Error ? error.message : error)}` });

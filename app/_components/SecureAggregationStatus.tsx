@@ -6,8 +6,8 @@ import { useSecureContext } from './SecureAggregationNote';
 import { cx, ui } from './ui';
 
 /**
- * A secure aggregation run, live: the open round's step (keys, masked updates, seeds of dropped
- * participants, opening the sum), how the last round's sum was opened (complete, or recovered
+ * A secure aggregation run, live: the open round's step (keys, masked updates, the reveal that
+ * removes the masks, opening the sum), how the last round's sum was opened (complete, or recovered
  * without someone who dropped out), and the last round that had to run again and why. Nothing
  * for runs without it.
  */
@@ -29,7 +29,7 @@ export function SecureAggregationStatus({ run }: { run: RunState | null }) {
         <p data-testid="secagg-phase" data-phase={phase ?? 'idle'}>
           {phase === 'keys' && t('keys', { round: run.round, keys: status!.keys, participants: run.participants })}
           {phase === 'masking' && t('masking', { round: run.round, masked: status!.masked, participants: status!.keys })}
-          {phase === 'revealing' && t('revealing', { round: run.round })}
+          {phase === 'revealing' && t('revealing', { round: run.round, dropped: Math.max(0, status!.keys - status!.masked) })}
           {phase === 'unmasking' && t('unmasking', { round: run.round })}
           {phase === null && t(active ? 'idle' : 'ended')}
         </p>

@@ -69,7 +69,11 @@ export const secaggKeyMessage = z.object({
   publicKey: binary,
   samples: z.number().int().min(1).max(10_000_000),
 });
-/** The masked contribution: (P + 4) little-endian u32 values, its delta and statistics in fixed point plus pairwise masks (mod 2³²). */
+/**
+ * The masked contribution: (P + 4) little-endian u32 values, its delta and statistics in fixed
+ * point plus its self-mask and pairwise masks (mod 2³²); with it, one sealed share of the
+ * self-mask seed for every other roster member (AES-GCM under the pair's share key).
+ */
 export const secaggMaskedMessage = z.object({
   type: z.literal('secagg_masked'),
   runId: z.string().max(64),
@@ -78,14 +82,19 @@ export const secaggMaskedMessage = z.object({
   samples: z.number().int().min(1).max(10_000_000),
   computeMs: z.number().min(0).max(86_400_000),
   masked: binary,
+  shares: z.array(z.object({ clientId: z.string().max(200), box: binary })).max(10_000),
 });
-/** A survivor's answer to `secagg_reveal_request`: the 32-byte seed it shares with each dropped client. */
+/**
+ * A survivor's answer to `secagg_reveal_request`: the 32-byte seed it shares with each dropped
+ * client, and its share of each survivor's self-mask seed (its own included).
+ */
 export const secaggRevealMessage = z.object({
   type: z.literal('secagg_reveal'),
   runId: z.string().max(64),
   round: z.number().int().min(1),
   session: secaggSession,
   seeds: z.array(z.object({ clientId: z.string().max(200), seed: binary })).max(10_000),
+  shares: z.array(z.object({ clientId: z.string().max(200), share: binary })).max(10_000),
 });
 
 export const clientMessageSchema = z.discriminatedUnion('type', [helloMessage, updateMessage, secaggKeyMessage, secaggMaskedMessage, secaggRevealMessage]);
@@ -135,7 +144,7 @@ export type PrivacyStatus = z.infer<typeof privacyStatusSchema>;
 
 export const SECAGG_PHASES = ['keys', 'masking', 'revealing', 'unmasking'] as const;
 /** Why a secure aggregation round had to run again (the masked sum could not be opened). */
-export const SECAGG_REDO_REASONS = ['too_few_keys', 'too_few_masked', 'reveal_missing'] as const;
+export const SECAGG_REDO_REASONS = ['too_few_keys', 'too_few_masked', 'reveal_missing', 'unmask_failed'] as const;
 export const secaggStatusSchema = z.object({
   /** Step of the open round: collecting public keys, masked updates, revealed seeds, or summing. null between rounds. */
   phase: z.enum(SECAGG_PHASES).nullable(),
@@ -227,13 +236,20 @@ export const secaggRosterMessage = z.object({
   deadlineMs: z.number().int().min(1),
 });
 
-/** To the clients whose masked update was summed: reveal the seeds you share with these clients, which dropped out after the key exchange. */
+/**
+ * To each client whose masked update was summed: the roster split into survivors and dropped
+ * clients, and the sealed shares the other survivors sent it. It answers with its shares of the
+ * survivors' self-mask seeds and the pairwise seeds it shares with the dropped (never both for one
+ * client, so no single update can be opened).
+ */
 export const secaggRevealRequestMessage = z.object({
   type: z.literal('secagg_reveal_request'),
   runId: z.string(),
   round: z.number().int().min(1),
   session: secaggSession,
-  dropped: z.array(z.string()).min(1).max(10_000),
+  survivors: z.array(z.string()).min(2).max(10_000),
+  dropped: z.array(z.string()).max(10_000),
+  shares: z.array(z.object({ clientId: z.string(), box: binary })).max(10_000),
   deadlineMs: z.number().int().min(1),
 });
 

@@ -30,7 +30,7 @@ export interface CoordinatorConfig {
 }
 
 /** Why a secure aggregation attempt could not open its sum and the round runs again. */
-export type SecAggRedoReason = 'too_few_keys' | 'too_few_masked' | 'reveal_missing';
+export type SecAggRedoReason = 'too_few_keys' | 'too_few_masked' | 'reveal_missing' | 'unmask_failed';
 
 export type CoordinatorEvent =
   | { type: 'client_available'; clientId: string }
@@ -43,14 +43,16 @@ export type CoordinatorEvent =
   | { type: 'update_refused'; clientId: string; round?: number }
   /** Sampling changed mid-run: applies from the next round (and may end a wait for clients now). */
   | { type: 'configure'; minClients: number; fraction: number; maxClients: number }
-  /** Secure aggregation: a participant's public key (after training), masked vector, revealed seeds. */
+  /** Secure aggregation: a participant's public key (after training), masked vector with sealed self-mask shares, reveal. */
   | { type: 'secagg_key'; clientId: string; round: number; session: string; publicKey: Uint8Array; samples: number }
-  | { type: 'secagg_masked'; clientId: string; round: number; session: string; samples: number; computeMs: number; masked: Uint32Array }
-  | { type: 'secagg_reveal'; clientId: string; round: number; session: string; seeds: { clientId: string; seed: Uint8Array }[] }
+  | { type: 'secagg_masked'; clientId: string; round: number; session: string; samples: number; computeMs: number; masked: Uint32Array; shares: { clientId: string; box: Uint8Array }[] }
+  | { type: 'secagg_reveal'; clientId: string; round: number; session: string; seeds: { clientId: string; seed: Uint8Array }[]; shares: { clientId: string; share: Uint8Array }[] }
   /** The deadline of a secure aggregation step (masked vectors or seeds) passed. */
   | { type: 'secagg_timeout'; round: number; session: string; step: 'masking' | 'revealing' }
   /** The shell opened the masked sum of `secagg_unmask`. */
   | { type: 'secagg_unmasked'; round: number; session: string; delta: Float32Array; trainLoss: number | null; trainAccuracy: number | null }
+  /** The shell could not open it (revealed shares that rebuild no seed). */
+  | { type: 'secagg_unmask_failed'; round: number; session: string }
   /** Owner controls: pause abandons the open round (it runs again on resume); stop ends the run. */
   | { type: 'pause' }
   | { type: 'resume' }
@@ -113,7 +115,7 @@ export type Decision =
   /** Secure aggregation: send the roster to its members; start the masking step's timer. */
   | { type: 'secagg_roster'; round: number; session: string; members: RosterEntry[]; scaleBits: number }
   /** Secure aggregation: ask the survivors for the seeds they share with the dropped clients; start the step's timer. */
-  | { type: 'secagg_reveal_request'; round: number; session: string; survivors: string[]; dropped: string[] }
+  | { type: 'secagg_reveal_request'; round: number; session: string; survivors: string[]; dropped: string[]; sharesFor: Map<string, { clientId: string; box: Uint8Array }[]> }
   /** Secure aggregation: open the sum (async), then report `secagg_unmasked`. */
   | { type: 'secagg_unmask'; round: number; session: string; job: UnmaskJob }
   | { type: 'waiting'; reason: string }
@@ -246,6 +248,7 @@ export class Coordinator {
       case 'secagg_reveal':
       case 'secagg_timeout':
       case 'secagg_unmasked':
+      case 'secagg_unmask_failed':
         return this.handleSecAgg(event);
       case 'configure':
         this.config.minClients = event.minClients;
@@ -420,6 +423,11 @@ export class Coordinator {
       this.phase = 'training'; // closeRound moves to 'aggregating' again
       return this.closeRound(outcome);
     }
+    if (event.type === 'secagg_unmask_failed') {
+      if (!current || this.phase !== 'aggregating') return [];
+      this.phase = 'training';
+      return this.redoSecAgg('unmask_failed');
+    }
     if (event.type === 'secagg_timeout') {
       if (!current || this.phase !== 'training' || round.step !== event.step) return [];
       for (const clientId of this.pending) {
@@ -446,7 +454,7 @@ export class Coordinator {
         return [{ type: 'progress' }, ...this.maybeCloseRound()];
       }
       case 'secagg_masked': {
-        const problem = round.addMasked(event.clientId, event.samples, event.masked);
+        const problem = round.addMasked(event.clientId, event.samples, event.masked, event.shares);
         if (problem) return refuse('bad_update', problem);
         this.pending.delete(event.clientId);
         this.contributions.push({ clientId: event.clientId, samples: event.samples, computeMs: event.computeMs, trainLoss: null });
@@ -455,7 +463,7 @@ export class Coordinator {
         return [{ type: 'progress' }, ...this.maybeCloseRound()];
       }
       case 'secagg_reveal': {
-        const problem = round.addReveal(event.clientId, event.seeds);
+        const problem = round.addReveal(event.clientId, event.seeds, event.shares);
         if (problem) return refuse('bad_update', problem);
         this.pending.delete(event.clientId);
         return [{ type: 'progress' }, ...this.maybeCloseRound()];
@@ -482,12 +490,13 @@ export class Coordinator {
         return [{ type: 'secagg_roster', round: this.round, session: round.session, members, scaleBits }, { type: 'progress' }];
       }
       case 'masking': {
-        if (round.summedCount < this.needed()) return redo('too_few_masked');
-        if (round.closeMasking() === 'revealing') {
-          for (const id of round.survivors) this.pending.add(id);
-          return [{ type: 'secagg_reveal_request', round: this.round, session: round.session, survivors: round.survivors, dropped: [...round.dropped] }, { type: 'progress' }];
-        }
-        break;
+        // Every self-mask seed must be rebuilt from the survivors' shares: at least `threshold` of them.
+        if (round.summedCount < Math.max(this.needed(), round.threshold)) return redo('too_few_masked');
+        round.closeMasking();
+        const survivors = round.survivors;
+        for (const id of survivors) this.pending.add(id);
+        const sharesFor = new Map(survivors.map((id) => [id, round.sharesFor(id)]));
+        return [{ type: 'secagg_reveal_request', round: this.round, session: round.session, survivors, dropped: [...round.dropped], sharesFor }, { type: 'progress' }];
       }
       case 'revealing':
         // A survivor left or ran out of time without revealing: its masks cannot be removed.

@@ -326,11 +326,14 @@ export class TrainingRoom {
         if (bytes.byteLength % 4 !== 0) return this.reject(client, 'bad_update', 'A masked vector is a whole number of u32 values.');
         const masked = new Uint32Array(bytes.byteLength / 4);
         new Uint8Array(masked.buffer).set(bytes); // little-endian hosts (every platform Node and browsers run on)
-        void this.execute(run.coordinator.handle({ type: 'secagg_masked', clientId, round, session, samples: message.samples, computeMs: message.computeMs, masked }));
+        const shares = message.shares.map((s) => ({ clientId: s.clientId, box: bytesOf(s.box) }));
+        void this.execute(run.coordinator.handle({ type: 'secagg_masked', clientId, round, session, samples: message.samples, computeMs: message.computeMs, masked, shares }));
         return;
       }
       case 'secagg_reveal':
-        void this.execute(run.coordinator.handle({ type: 'secagg_reveal', clientId, round, session, seeds: message.seeds.map((s) => ({ clientId: s.clientId, seed: bytesOf(s.seed) })) }));
+        const seeds = message.seeds.map((s) => ({ clientId: s.clientId, seed: bytesOf(s.seed) }));
+        const shares = message.shares.map((s) => ({ clientId: s.clientId, share: bytesOf(s.share) }));
+        void this.execute(run.coordinator.handle({ type: 'secagg_reveal', clientId, round, session, seeds, shares }));
         return;
       default: {
         const unexpected: never = message;
@@ -477,17 +480,26 @@ export class TrainingRoom {
         return;
       }
       case 'secagg_reveal_request': {
-        const message = { type: 'secagg_reveal_request', runId, round, session, dropped: decision.dropped, deadlineMs: stepMs } satisfies ServerMessage;
-        for (const id of decision.survivors) this.clients.get(id)?.socket.emit(MESSAGE_EVENT, message);
+        const { survivors, dropped } = decision;
+        for (const id of survivors) {
+          const shares = decision.sharesFor.get(id) ?? [];
+          this.clients.get(id)?.socket.emit(MESSAGE_EVENT, { type: 'secagg_reveal_request', runId, round, session, survivors, dropped, shares, deadlineMs: stepMs } satisfies ServerMessage);
+        }
         arm('revealing');
-        this.deps.log.info({ runId, round, session, dropped: decision.dropped.length }, 'secure aggregation: seeds of dropped clients requested');
+        this.deps.log.info({ runId, round, session, survivors: survivors.length, dropped: dropped.length }, 'secure aggregation: reveal requested');
         return;
       }
       case 'secagg_unmask': {
         if (run.secaggTimer) clearTimeout(run.secaggTimer);
         run.secaggTimer = null;
-        const opened = await unmask(decision.job);
-        void this.execute(run.coordinator.handle({ type: 'secagg_unmasked', round, session, ...opened }));
+        try {
+          const opened = await unmask(decision.job);
+          void this.execute(run.coordinator.handle({ type: 'secagg_unmasked', round, session, ...opened }));
+        } catch (error) {
+          // A client revealed a share that rebuilds no seed: this attempt's sum is lost, the round runs again.
+          this.deps.log.warn({ runId, round, session, err: error }, 'secure aggregation: the sum could not be opened');
+          void this.execute(run.coordinator.handle({ type: 'secagg_unmask_failed', round, session }));
+        }
         return;
       }
       default: {
