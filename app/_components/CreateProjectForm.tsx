@@ -7,6 +7,7 @@ import { TEMPLATE_NAMES, type TemplateName } from '@/server/protocol/templates';
 import { ApiError, api, rememberName, rememberedName } from '@/app/_lib/api';
 import { useErrorText } from '@/app/_lib/error-text';
 import { stashFreshOwnerToken } from '@/app/_lib/owner-link';
+import { ChoiceCard, FormError, LabeledInput } from './form-parts';
 import { cx, ui } from './ui';
 
 /** The request field a bad_request answer is about (the server's zod issues), if any. */
@@ -51,65 +52,48 @@ export function CreateProjectForm() {
   const errorId = `${id}-error`;
   return (
     <form onSubmit={submit} noValidate className="space-y-4" aria-busy={pending}>
-      <div className="space-y-1.5">
-        <label htmlFor={`${id}-project`} className={ui.label}>
-          {t('create.project')}
-        </label>
-        <input
-          id={`${id}-project`}
-          name="projectName"
-          value={project}
-          onChange={(e) => setProject(e.target.value)}
-          placeholder={t('create.projectPlaceholder')}
-          autoComplete="off"
-          maxLength={80}
-          aria-invalid={error?.field === 'project' || undefined}
-          aria-describedby={error ? errorId : undefined}
-          className={ui.input}
-        />
-      </div>
-      <div className="space-y-1.5">
-        <label htmlFor={`${id}-name`} className={ui.label}>
-          {t('create.name')}
-        </label>
-        <input
-          id={`${id}-name`}
-          name="displayName"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          placeholder={t('create.namePlaceholder')}
-          autoComplete="nickname"
-          maxLength={40}
-          aria-invalid={error?.field === 'name' || undefined}
-          aria-describedby={error ? errorId : undefined}
-          className={ui.input}
-        />
-      </div>
+      <LabeledInput
+        id={`${id}-project`}
+        label={t('create.project')}
+        name="projectName"
+        value={project}
+        onChange={(e) => setProject(e.target.value)}
+        placeholder={t('create.projectPlaceholder')}
+        autoComplete="off"
+        maxLength={80}
+        invalid={error?.field === 'project'}
+        errorId={error ? errorId : undefined}
+      />
+      <LabeledInput
+        id={`${id}-name`}
+        label={t('create.name')}
+        name="displayName"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        placeholder={t('create.namePlaceholder')}
+        autoComplete="nickname"
+        maxLength={40}
+        invalid={error?.field === 'name'}
+        errorId={error ? errorId : undefined}
+      />
       <fieldset className="space-y-1.5">
         <legend className={ui.label}>{t('create.template')}</legend>
         <div className="grid gap-2 sm:grid-cols-2">
           {TEMPLATE_NAMES.map((key) => (
-            <label
+            <ChoiceCard
               key={key}
-              className={cx(
-                'flex cursor-pointer gap-2 rounded-lg border p-3 text-sm has-[:focus-visible]:ring-3 has-[:focus-visible]:ring-brand-100',
-                template === key ? 'border-brand-500 bg-brand-50' : 'border-slate-300 bg-white hover:bg-slate-50',
-              )}
-            >
-              <input type="radio" name="template" value={key} checked={template === key} onChange={() => setTemplate(key)} className="mt-1 accent-brand-600" data-testid={`template-${key}`} />
-              <span>
-                <span className="block font-semibold text-slate-900">{t(`templates.${key}.title`)}</span>
-                <span className="block text-slate-600">{t(`templates.${key}.description`)}</span>
-              </span>
-            </label>
+              name="template"
+              value={key}
+              checked={template === key}
+              onChange={() => setTemplate(key)}
+              testId={`template-${key}`}
+              title={t(`templates.${key}.title`)}
+              hint={t(`templates.${key}.description`)}
+            />
           ))}
         </div>
       </fieldset>
-      {error && (
-        <p id={errorId} role="alert" className={ui.error}>
-          {error.message}
-        </p>
-      )}
+      <FormError id={errorId} message={error?.message} />
       <button type="submit" disabled={pending} className={cx(ui.button, ui.primary, 'w-full')}>
         {pending ? t('create.pending') : t('create.submit')}
       </button>

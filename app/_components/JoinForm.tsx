@@ -4,6 +4,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslations } from 'use-intl';
 import { ApiError, api, rememberName, rememberedName } from '@/app/_lib/api';
 import { useErrorText } from '@/app/_lib/error-text';
+import { ChoiceCard, FormError, LabeledInput } from './form-parts';
 import { cx, ui } from './ui';
 
 type JoinRole = 'member' | 'viewer';
@@ -55,77 +56,53 @@ export function JoinForm({ initialCode = '', onJoined, submitLabel, autoFocus }:
   const errorId = `${id}-error`;
   return (
     <form onSubmit={submit} noValidate className="space-y-4" aria-busy={pending}>
-      <div className="space-y-1.5">
-        <label htmlFor={`${id}-code`} className={ui.label}>
-          {t('code')}
-        </label>
-        <input
-          id={`${id}-code`}
-          name="code"
-          value={code}
-          onChange={(e) => setCode(e.target.value)}
-          placeholder={t('codePlaceholder')}
-          autoComplete="off"
-          autoCapitalize="characters"
-          spellCheck={false}
-          maxLength={16}
-          autoFocus={autoFocus && !initialCode}
-          aria-invalid={error?.field === 'code' || undefined}
-          aria-describedby={error ? errorId : undefined}
-          className={cx(ui.input, 'font-mono tracking-widest uppercase placeholder:font-sans placeholder:tracking-normal placeholder:normal-case')}
-        />
-      </div>
-      <div className="space-y-1.5">
-        <label htmlFor={`${id}-name`} className={ui.label}>
-          {t('name')}
-        </label>
-        <input
-          id={`${id}-name`}
-          name="name"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          placeholder={t('namePlaceholder')}
-          autoComplete="nickname"
-          maxLength={40}
-          autoFocus={autoFocus && !!initialCode}
-          aria-invalid={error?.field === 'name' || undefined}
-          aria-describedby={error ? errorId : undefined}
-          className={ui.input}
-        />
-      </div>
+      <LabeledInput
+        id={`${id}-code`}
+        label={t('code')}
+        name="code"
+        value={code}
+        onChange={(e) => setCode(e.target.value)}
+        placeholder={t('codePlaceholder')}
+        autoComplete="off"
+        autoCapitalize="characters"
+        spellCheck={false}
+        maxLength={16}
+        autoFocus={autoFocus && !initialCode}
+        invalid={error?.field === 'code'}
+        errorId={error ? errorId : undefined}
+        className="font-mono tracking-widest uppercase placeholder:font-sans placeholder:tracking-normal placeholder:normal-case"
+      />
+      <LabeledInput
+        id={`${id}-name`}
+        label={t('name')}
+        name="name"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        placeholder={t('namePlaceholder')}
+        autoComplete="nickname"
+        maxLength={40}
+        autoFocus={autoFocus && !!initialCode}
+        invalid={error?.field === 'name'}
+        errorId={error ? errorId : undefined}
+      />
       <fieldset className="min-w-0 space-y-2">
         <legend className={cx(ui.label, 'mb-1.5')}>{t('roleLegend')}</legend>
         <div className="grid gap-2 sm:grid-cols-2">
           {ROLES.map((r) => (
-            <label
+            <ChoiceCard
               key={r}
-              className={cx(
-                'flex cursor-pointer items-start gap-2.5 rounded-lg border px-3 py-2.5 has-focus-visible:ring-3 has-focus-visible:ring-brand-100',
-                role === r ? 'border-brand-500 bg-brand-50' : 'border-slate-300 bg-white hover:bg-slate-50',
-              )}
-            >
-              <input
-                type="radio"
-                name="role"
-                value={r}
-                data-testid={`join-as-${r}`}
-                checked={role === r}
-                onChange={() => setRole(r)}
-                className="mt-1 h-4 w-4 shrink-0 accent-brand-600"
-              />
-              <span className="min-w-0">
-                <span className="block font-semibold text-slate-900">{t(`roles.${r}.title`)}</span>
-                <span className="block text-sm text-slate-600">{t(`roles.${r}.hint`)}</span>
-              </span>
-            </label>
+              name="role"
+              value={r}
+              checked={role === r}
+              onChange={() => setRole(r)}
+              testId={`join-as-${r}`}
+              title={t(`roles.${r}.title`)}
+              hint={t(`roles.${r}.hint`)}
+            />
           ))}
         </div>
       </fieldset>
-      {error && (
-        <p id={errorId} role="alert" className={ui.error}>
-          {error.message}
-        </p>
-      )}
+      <FormError id={errorId} message={error?.message} />
       <button type="submit" disabled={pending} className={cx(ui.button, ui.primary, 'w-full')}>
         {pending ? t('pending') : (submitLabel ?? (role === 'viewer' ? t('submitWatch') : t('submit')))}
       </button>
