@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { applyMigrations } from '../../server/db/migrate';
@@ -72,4 +73,30 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * For a describe block: one test server, started before its tests and closed after them, and
+ * `track`, which closes whatever a test opened (clients, watchers) when the block ends.
+ */
+export function suiteServer(options: Parameters<typeof startTestServer>[0] = {}): { server: () => TestServer; track: <T extends { close(): void }>(x: T) => T } {
+  let t: TestServer | null = null;
+  const open: { close(): void }[] = [];
+  before(async () => {
+    t = await startTestServer(options);
+  });
+  after(async () => {
+    for (const x of open) x.close();
+    await t?.close();
+  });
+  return {
+    server: () => {
+      if (!t) throw new Error('the suite server has not started yet');
+      return t;
+    },
+    track: (x) => {
+      open.push(x);
+      return x;
+    },
+  };
 }

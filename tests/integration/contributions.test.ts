@@ -1,8 +1,8 @@
-import { after, before, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { contributionsResponse, type ContributionsReport, type RoundMetrics } from '../../server/protocol';
-import { api, startTestServer, waitFor, type TestServer } from '../helpers/server';
+import { api, suiteServer, waitFor, type TestServer } from '../helpers/server';
 import { createShapedProject, joinMember, observe, participant, type Participant } from '../helpers/clients';
 import type { TrainResult, TrainTask } from '../../workers/client';
 
@@ -24,18 +24,11 @@ function trainedLog(p: Participant): Map<number, TrainResult> {
 }
 
 describe('who did what: per-member contributions through the real server', () => {
+  const suite = suiteServer({ roundDeadlineMs: DEADLINE_MS });
+  const { track } = suite;
   let t: TestServer;
-  const open: { close(): void }[] = [];
-  const track = <T extends { close(): void }>(x: T): T => {
-    open.push(x);
-    return x;
-  };
-  before(async () => {
-    t = await startTestServer({ roundDeadlineMs: DEADLINE_MS });
-  });
-  after(async () => {
-    for (const x of open) x.close();
-    await t.close();
+  beforeEach(() => {
+    t = suite.server();
   });
 
   test('a late, a rejected and a dropped client are each counted exactly, by name, also after a revoke', { timeout: 90_000 }, async () => {

@@ -1,10 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeVector, manifestSize, type AssignMessage, type RoundMetrics, type ServerMessage, type WeightsManifest } from '../../server/protocol';
-import { api, startTestServer, waitFor, type TestServer } from '../helpers/server';
+import { api, startTestServer, suiteServer, waitFor, type TestServer } from '../helpers/server';
 import { createShapedProject, joinMember, observe, participant, slowly, participants, rawClient, storedRun, type Participant } from '../helpers/clients';
 
 // Refused updates and dropped clients are expected here: keep the server's warnings out of the output.
@@ -47,18 +47,11 @@ async function metricsOf(t: TestServer, runId: string): Promise<RoundMetrics[]> 
 const range = (n: number) => Array.from({ length: n + 1 }, (_, i) => i);
 
 describe('the federated engine with in-process headless clients', () => {
+  const suite = suiteServer({ roundDeadlineMs: 60_000 });
+  const { track } = suite;
   let t: TestServer;
-  const open: { close(): void }[] = [];
-  const track = <T extends { close(): void }>(x: T): T => {
-    open.push(x);
-    return x;
-  };
-  before(async () => {
-    t = await startTestServer({ roundDeadlineMs: 60_000 });
-  });
-  after(async () => {
-    for (const x of open) x.close();
-    await t.close();
+  beforeEach(() => {
+    t = suite.server();
   });
 
   test('8 headless clients train a run where 2 leave mid-round, and the run still finishes', { timeout: 60_000 }, async () => {

@@ -1,7 +1,7 @@
-import { after, before, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manifestSize, type AssignMessage, type ModelMessage, type RoundMetrics, type ServerMessage } from '../../server/protocol';
-import { api, startTestServer, waitFor, type TestServer } from '../helpers/server';
+import { api, suiteServer, waitFor, type TestServer } from '../helpers/server';
 import { createShapedProject, joinMember, observe, participant, rawClient } from '../helpers/clients';
 
 process.env.TEST_LOG_LEVEL ??= 'error';
@@ -19,18 +19,11 @@ async function finished(t: TestServer, runId: string): Promise<void> {
 }
 
 describe("the clients' training accuracy", () => {
+  const suite = suiteServer({ roundDeadlineMs: 60_000 });
+  const { track } = suite;
   let t: TestServer;
-  const open: { close(): void }[] = [];
-  const track = <T extends { close(): void }>(x: T): T => {
-    open.push(x);
-    return x;
-  };
-  before(async () => {
-    t = await startTestServer({ roundDeadlineMs: 60_000 });
-  });
-  after(async () => {
-    for (const x of open) x.close();
-    await t.close();
+  beforeEach(() => {
+    t = suite.server();
   });
 
   test('is averaged by samples over the clients that report it, stored per round and served with the run', { timeout: 60_000 }, async () => {
