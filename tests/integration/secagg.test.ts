@@ -7,6 +7,7 @@ import { readLayers, readScalar, readSpec, setScalar, updateLayer } from '../../
 import { MESSAGE_EVENT, type ModelMessage, type ServerMessage } from '../../server/protocol';
 import { SECAGG_EXTRAS } from '../../workers/ml/secagg';
 import { clipToNorm, l2Norm } from '../../workers/ml/dp';
+import { correlation } from '../helpers/stats';
 
 process.env.TEST_LOG_LEVEL ??= 'error';
 
@@ -55,25 +56,6 @@ function watch(p: Participant): Seen {
     }
   });
   return seen;
-}
-
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]! / n;
-    mb += b[i]! / n;
-  }
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
 }
 
 /** The model after a round of plain FedAvg (server learning rate 1) over these clients' deltas. */

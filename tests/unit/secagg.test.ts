@@ -18,6 +18,7 @@ import { SecAggClientRound, type SecAggContribution } from '../../workers/secagg
 import { SecAggRound, unmask } from '../../server/training/secagg';
 import { Coordinator, type Decision } from '../../server/training/coordinator';
 import { DEFAULT_SPEC, validateSpec, type ModelSpec, type SecAggRevealRequestMessage, type SecAggRosterMessage } from '../../server/protocol';
+import { correlation } from '../helpers/stats';
 
 /** mulberry32: reproducible test data. */
 function rng(seed: number): () => number {
@@ -432,17 +433,3 @@ describe('secure aggregation: the spec', () => {
   }
 });
 
-function correlation(a: number[], b: number[]): number {
-  const n = a.length;
-  const ma = a.reduce((s, v) => s + v, 0) / n;
-  const mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
