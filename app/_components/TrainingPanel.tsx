@@ -8,6 +8,7 @@ import { useErrorText } from '@/app/_lib/error-text';
 import type { SpecSnapshot } from '@/app/_lib/useSpec';
 import type { Training } from '@/app/_lib/useTraining';
 import { MetricsChart } from './MetricsChart';
+import { ProgressBar } from './ProgressBar';
 import { SpecDriftNotice } from './SpecDriftNotice';
 import { cx, ui } from './ui';
 
@@ -169,29 +170,9 @@ export function TrainingPanel({ slug, isOwner, snap, training, onStarted }: Prop
             {run?.waitingReason ?? (run || !isOwner || reason ? '' : t('noRunHint'))}
           </p>
         </div>
-        <div
-          data-testid="progress-bar"
-          role="progressbar"
-          aria-label={t('overall')}
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={Math.round(overall * 100)}
-          className="h-3 w-full overflow-hidden rounded-full bg-slate-200"
-        >
-          <div className="h-full rounded-full bg-brand-600 transition-[width] duration-300" style={{ width: `${overall * 100}%` }} />
-        </div>
+        <ProgressBar testId="progress-bar" label={t('overall')} value={overall} className="h-3 w-full rounded-full bg-slate-200" />
         <div className={cx('flex items-center gap-3', !isActive(run) && 'invisible')}>
-          <div
-            data-testid="round-progress"
-            role="progressbar"
-            aria-label={t('roundProgress')}
-            aria-valuemin={0}
-            aria-valuemax={100}
-            aria-valuenow={Math.round(round * 100)}
-            className="h-1.5 w-24 shrink-0 overflow-hidden rounded-full bg-slate-200"
-          >
-            <div className="h-full bg-emerald-500 transition-[width] duration-300" style={{ width: `${round * 100}%` }} />
-          </div>
+          <ProgressBar testId="round-progress" label={t('roundProgress')} value={round} className="h-1.5 w-24 shrink-0 rounded-full bg-slate-200" barClassName="bg-emerald-500" />
           <p className="text-sm text-slate-600 tabular-nums">{run && isActive(run) ? t('updates', { received: run.received, participants: run.participants }) : '\u00a0'}</p>
         </div>
       </div>

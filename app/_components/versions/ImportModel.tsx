@@ -5,6 +5,7 @@ import { useFormatter, useTranslations } from 'use-intl';
 import { MAX_IMPORT_MODEL_JSON_BYTES, MAX_IMPORT_WEIGHT_BYTES } from '@/server/protocol';
 import { api } from '@/app/_lib/api';
 import { useErrorText } from '@/app/_lib/error-text';
+import { ProgressBar } from '../ProgressBar';
 import { cx, ui } from '../ui';
 import { useMetricFormat } from './format';
 
@@ -160,16 +161,7 @@ export function ImportModel({ slug, onImported }: { slug: string; onImported: ()
       <div className="mt-3 min-h-12" aria-live="polite">
         {phase.kind !== 'idle' && phase.kind !== 'done' && (
           <>
-            <div
-              className="h-2 overflow-hidden rounded-full bg-slate-200"
-              role="progressbar"
-              aria-label={t('progress')}
-              aria-valuemin={0}
-              aria-valuemax={100}
-              aria-valuenow={Math.round(share * 100)}
-            >
-              <div className={cx('h-full rounded-full bg-brand-600 transition-[width]', phase.kind === 'checking' && 'animate-pulse')} style={{ width: `${Math.round(share * 100)}%` }} />
-            </div>
+            <ProgressBar label={t('progress')} value={share} className="h-2 rounded-full bg-slate-200" pulse={phase.kind === 'checking'} />
             <p className={cx(ui.hint, 'mt-1')}>
               {phase.kind === 'reading' ? t('reading') : phase.kind === 'checking' ? t('checking') : t('uploading', { percent: format.number(share, { style: 'percent' }) })}
             </p>
