@@ -6,10 +6,11 @@
  * project's Yjs document open over loopback from this process.
  *
  * Method: after one unmeasured edit per client, the clients take turns (round-robin, one edit
- * every `intervalMs`, `edits` in all). An edit sets the sender's key in a `bench` Y.Map (never
- * the spec) to {id, t}, t = performance.now() just before the write; every other client's map
- * observer records performance.now() − t on arrival. All clients live in this process, so
- * performance.now() is one clock. Each edit gives 29 samples, one per (edit, receiver) pair.
+ * every `intervalMs`, `edits` in all). An edit appends a stamp 〈id:t〉 to the shared notes (a
+ * Y.Text; the server refuses document roots the product does not have), t = performance.now()
+ * just before the write; every other client's text observer records performance.now() − t for
+ * each stamp it sees inserted. All clients live in this process, so performance.now() is one
+ * clock. Each edit gives 29 samples, one per (edit, receiver) pair.
  *
  *   p99_ms_30_clients / p50_ms_30_clients / max_ms   over every (edit, receiver) pair
  *   first_p99_ms        p99 over edits of the first receiver's latency: the closest to the server's
@@ -37,12 +38,20 @@
 import type { ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { setScalar } from '../server/protocol/spec-doc';
+import type * as Y from 'yjs';
+import { NOTES_TEXT, setScalar } from '../server/protocol/spec-doc';
 import { api, waitFor } from '../tests/helpers/server';
 import { connectDoc } from '../tests/helpers/yjs';
 import { lines, spawnBots, startServerProcess } from './helpers';
 
-type Stamp = { id: number; t: number };
+/** A stamp in the notes: 〈edit id:sent at〉 (warm-up edits have negative ids). */
+const stamp = (id: number, t: number) => `〈${id}:${t.toFixed(3)}〉`;
+const STAMP = /〈(-?\d+):([\d.]+)〉/g;
+
+function appendStamp(doc: Y.Doc, id: number): void {
+  const notes = doc.getText(NOTES_TEXT);
+  notes.insert(notes.length, stamp(id, performance.now()));
+}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -98,18 +107,20 @@ export async function benchCollab(
       const joined = await api(url, 'POST', '/api/join', { code: joinCode, name: `editor ${i}` });
       if (joined.status !== 200) throw new Error(`join refused: ${joined.status} ${JSON.stringify(joined.body)}`);
       const client = await connectDoc(url, slug, joined.body.memberToken as string);
-      const map = client.doc.getMap<Stamp>('bench');
-      map.observe((event) => {
+      client.doc.getText(NOTES_TEXT).observe((event) => {
         const now = performance.now();
         if (event.transaction.local || !measuring) return;
-        for (const key of event.keysChanged) {
-          const stamp = map.get(key);
-          if (!stamp || stamp.id < 0) continue; // a late warm-up edit
-          const ms = now - stamp.t;
-          received.push(ms);
-          const list = byEdit.get(stamp.id);
-          if (list) list.push(ms);
-          else byEdit.set(stamp.id, [ms]);
+        for (const op of event.delta) {
+          if (typeof op.insert !== 'string') continue;
+          for (const [, idText, tText] of op.insert.matchAll(STAMP)) {
+            const id = Number(idText);
+            if (id < 0) continue; // a late warm-up edit
+            const ms = now - Number(tText);
+            received.push(ms);
+            const list = byEdit.get(id);
+            if (list) list.push(ms);
+            else byEdit.set(id, [ms]);
+          }
         }
       });
       docs.push(client);
@@ -124,7 +135,7 @@ export async function benchCollab(
 
     // Warm-up: one unmeasured edit per client.
     for (const [i, client] of docs.entries()) {
-      client.doc.getMap<Stamp>('bench').set(String(i), { id: -1 - i, t: performance.now() });
+      appendStamp(client.doc, -1 - i);
       await sleep(intervalMs);
     }
     await sleep(500);
@@ -137,7 +148,7 @@ export async function benchCollab(
     const t0 = performance.now();
     for (let id = 0; id < edits; id++) {
       const sender = id % clients;
-      docs[sender]!.doc.getMap<Stamp>('bench').set(String(sender), { id, t: performance.now() });
+      appendStamp(docs[sender]!.doc, id);
       const wait = t0 + (id + 1) * intervalMs - performance.now(); // a steady pace, whatever each edit cost
       if (wait > 0) await sleep(wait);
     }

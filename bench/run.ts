@@ -42,6 +42,7 @@ const GOALS: Record<string, string> = {
   'round.socket_overhead_ms_8_clients': 'small',
   'server.event_loop_p99_ms': '≤ 20',
   'collab.p99_ms_30_clients': '≤ 25',
+  'collab.missing': '0',
   'wire.bytes_ratio_fp16': '≤ 0.52',
   'wire.bytes_ratio_int8': '≤ 0.27',
   'wire.acc_drop_fp16_pts': '≤ 1',
