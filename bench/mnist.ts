@@ -32,7 +32,8 @@
  *
  *   node --import tsx bench/mnist.ts           prints a table (or `npm run bench -- mnist`)
  *   BENCH_MNIST_FEDAVG_CAP, BENCH_MNIST_FEDSGD_CAP, BENCH_MNIST_LR, BENCH_MNIST_STEPS,
- *   BENCH_MNIST_BATCH, BENCH_MNIST_TARGET, BENCH_MNIST_SAMPLES   override the defaults (quick checks)
+ *   BENCH_MNIST_BATCH, BENCH_MNIST_TARGET, BENCH_MNIST_SAMPLES   override the defaults (quick checks);
+ *   BENCH_MNIST_PARTITION=iid   the same runs on IID shards, for comparison
  */
 import type { ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
@@ -57,6 +58,8 @@ export interface BenchMnistOptions {
   fedsgdCap?: number;
   /** Digits used (train + held out); at most 10,000. */
   samples?: number;
+  /** 'classes' (default: 2 digits per client, the paper's pathological non-IID) or 'iid', for comparison. */
+  partition?: 'classes' | 'iid';
 }
 
 /** FedSGD's batch: larger than any client's shard, so each client's gradient is over all its rows. */
@@ -164,12 +167,13 @@ export async function benchMnist(options: BenchMnistOptions = {}): Promise<Recor
   const fedavgCap = options.fedavgCap ?? envNumber('BENCH_MNIST_FEDAVG_CAP') ?? 100;
   const fedsgdCap = options.fedsgdCap ?? envNumber('BENCH_MNIST_FEDSGD_CAP') ?? 300;
   const samples = options.samples ?? envNumber('BENCH_MNIST_SAMPLES') ?? 10_000;
+  const iid = (options.partition ?? process.env.BENCH_MNIST_PARTITION ?? 'classes') === 'iid';
   const started = performance.now();
 
   const common: [ScalarField, string | number][] = [
     ['dataset.samples', samples],
     ['dataset.trainRatio', 0.8],
-    ['partition.kind', 'classes'],
+    ['partition.kind', iid ? 'iid' : 'classes'],
     ['partition.classesPerClient', 2],
     ['optimizer', 'sgd'],
     ['learningRate', learningRate],
@@ -225,6 +229,7 @@ export async function benchMnist(options: BenchMnistOptions = {}): Promise<Recor
       fedavg_batch: batchSize,
       fedavg_local_steps: localSteps,
       samples,
+      iid,
       train_rows_per_round: fedavg.samples,
       wall_s: (performance.now() - started) / 1000,
     };
