@@ -24,7 +24,7 @@ export { databaseKind };
 export type { DatabaseKind };
 
 type Client = PrismaClient;
-type ClientModule = { PrismaClient: new (options: { adapter: SqlMigrationAwareDriverAdapterFactory }) => Client };
+type ClientModule = { PrismaClient: new (options: { adapter: SqlMigrationAwareDriverAdapterFactory; queryPlanCacheMaxSize?: number }) => Client };
 
 /**
  * How SQLite commits. 'normal' (default; WAL mode): a commit survives the server process dying at
@@ -38,10 +38,18 @@ export interface RepositoryOptions {
   sqliteSync?: SqliteSync;
 }
 
+/**
+ * Query plans Prisma keeps (single queries and batches each). Its default, 1,000, let the
+ * database thread's heap grow by about 1 MB per training round under the load benchmark (a
+ * round's save is a batch whose plan is cached per distinct content) until the thread ran out of
+ * memory; our queries have a few dozen shapes.
+ */
+const QUERY_PLAN_CACHE = 32;
+
 /** Opens the database at `databaseUrl` (`file:…` SQLite, `postgres(ql)://…` PostgreSQL); migrations must already be applied. */
 export async function createRepository(databaseUrl: string, options: RepositoryOptions = {}): Promise<Repository> {
   const kind = databaseKind(databaseUrl);
-  const client = new (await loadClient(kind)).PrismaClient({ adapter: adapterFactory(databaseUrl) });
+  const client = new (await loadClient(kind)).PrismaClient({ adapter: adapterFactory(databaseUrl), queryPlanCacheMaxSize: QUERY_PLAN_CACHE });
   try {
     if (kind === 'sqlite') {
       // WAL lets readers run while a write commits; see SqliteSync for what synchronous buys.
