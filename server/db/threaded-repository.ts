@@ -55,8 +55,9 @@ void everyMethodForwarded;
 
 class DbThread {
   private nextId = 1;
+  /** The thread exited or failed: every call is refused (the repository opens a new thread). */
+  closed = false;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  private closed = false;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (reply: DbReply) => {
@@ -96,6 +97,12 @@ class DbThread {
     });
   }
 
+  /** Stops the thread at once (pending calls fail as on a crash). */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+    this.closed = true;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     await this.call('close', []).catch(() => undefined);
@@ -111,9 +118,53 @@ function toError(error: { name: string; message: string; code?: string }): Error
   return result;
 }
 
-/** Opens the database at `databaseUrl` in its own thread; migrations must already be applied. */
+/** The thread behind each threaded repository, for tests that crash it. */
+const threads = new WeakMap<Repository, () => DbThread>();
+
+/**
+ * Opens the database at `databaseUrl` in its own thread; migrations must already be applied. A
+ * thread that dies (out of memory, a crash in a native driver) is replaced by a new one on the
+ * next call; the calls it had in flight fail as "database thread" errors, which the server treats
+ * as an outage (round saves wait and are retried), so the server recovers by itself.
+ */
 export async function createThreadedRepository(databaseUrl: string, options: RepositoryOptions = {}): Promise<Repository> {
-  const thread = await DbThread.open(databaseUrl, options);
-  const repo = Object.fromEntries(METHODS.map((method) => [method, (...args: unknown[]) => thread.call(method, args)]));
-  return { ...repo, close: () => thread.close() } as Repository;
+  let thread = await DbThread.open(databaseUrl, options);
+  let reopening: Promise<DbThread> | null = null;
+  let closing = false;
+  const current = (): DbThread | Promise<DbThread> => {
+    if (!thread.closed || closing) return thread;
+    reopening ??= DbThread.open(databaseUrl, options).then(
+      (fresh) => {
+        thread = fresh;
+        reopening = null;
+        return fresh;
+      },
+      (error: unknown) => {
+        reopening = null;
+        throw error;
+      },
+    );
+    return reopening;
+  };
+  const call = (method: keyof Repository, args: unknown[]): Promise<unknown> => {
+    const now = current();
+    return now instanceof DbThread ? now.call(method, args) : now.then((t) => t.call(method, args));
+  };
+  const repo = Object.fromEntries(METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)]));
+  const result = {
+    ...repo,
+    close: () => {
+      closing = true;
+      return thread.close();
+    },
+  } as Repository;
+  threads.set(result, () => thread);
+  return result;
+}
+
+/** Tests: ends the repository's current thread abruptly, as a crash would. */
+export async function crashDatabaseThreadForTests(repo: Repository): Promise<void> {
+  const thread = threads.get(repo)?.();
+  if (!thread) throw new Error('not a threaded repository');
+  await thread.terminate();
 }
