@@ -173,7 +173,12 @@ describe('the federated engine with in-process headless clients', () => {
     const two = track(await participant(t.url, slug, await joinMember(t.url, joinCode, 'two'), 'two'));
     await waitForStatus(t, runId, 'finished', 40_000);
     await waitFor(() => watcher.state().run?.status === 'finished', 5000, 'finished state broadcast');
-    assert.deepEqual(watcher.statuses(), ['waiting', 'training', 'finished']);
+    // Waiting first, finished last; 'training' in between may be folded away, since state messages
+    // are coalesced (≤ 1 per 100 ms) and three small rounds can take less than that.
+    const seen = watcher.statuses();
+    assert.equal(seen[0], 'waiting');
+    assert.equal(seen.at(-1), 'finished');
+    assert.ok(seen.every((s) => ['waiting', 'training', 'finished'].includes(s)), seen.join(' → '));
     const metrics = await metricsOf(t, runId);
     assert.deepEqual(metrics.map((m) => m.round), range(rounds));
     assert.ok(metrics.slice(1).every((m) => m.participants === 2));
