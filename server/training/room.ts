@@ -288,7 +288,8 @@ export class TrainingRoom {
     // well above a boosted attack (×10) that the robust aggregators are there to handle.
     const sane = checkUpdate(delta, { maxNorm: MAX_UPDATE_RMS * Math.sqrt(delta.length) });
     if (!sane.ok) return refuse(sane.reason);
-    const implausible = run.privacy?.checkUpdate(delta, encoding);
+    // One pass over the values: the DP check reuses the norm just computed.
+    const implausible = run.privacy?.checkNorm(sane.norm, delta.length, encoding);
     if (implausible) return refuse(implausible);
     void this.execute(
       run.coordinator.handle({

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { PrivacyAccountant, privacyLedgerSchema, type PrivacyLedger } from '../protocol/privacy-accountant';
 import type { ModelSpec, PrivacySpec, PrivacyStatus, VectorEncoding } from '../protocol';
-import { l2Norm, plausibleNormRange } from '../../workers/ml/dp';
+import { plausibleNormRange } from '../../workers/ml/dp';
 
 /**
  * A differentially private run's server side: checks that each update's norm is one an honest
@@ -62,13 +62,11 @@ export class RunPrivacy {
   }
 
   /**
-   * Why an update cannot come from an honest DP client (null when its norm is plausible). With
-   * secure aggregation the server sees masked updates whose norm says nothing: no check.
+   * Why an update of `length` values and L2 norm `norm` cannot come from an honest DP client (null
+   * when plausible). Plain updates only: with secure aggregation no update reaches the server.
    */
-  checkUpdate(delta: Float32Array, encoding: VectorEncoding): string | null {
-    if (this.settings.secureAggregation === 'on') return null;
-    const norm = l2Norm(delta);
-    const { min, max } = plausibleNormRange(delta.length, this.settings, encoding);
+  checkNorm(norm: number, length: number, encoding: VectorEncoding): string | null {
+    const { min, max } = plausibleNormRange(length, this.settings, encoding);
     if (norm > max) return `Update norm ${norm.toPrecision(4)} is above what clipping to ${this.settings.clipNorm} plus the run's noise allows (${max.toPrecision(4)}): this run uses differential privacy.`;
     if (norm < min) return `Update norm ${norm.toPrecision(4)} is below the run's privacy noise alone (${min.toPrecision(4)}): the update carries no DP noise.`;
     return null;
