@@ -4,10 +4,10 @@ import Link from 'next/link';
 import { useEffect, useRef, useState } from 'react';
 import { useRouter } from 'next/navigation';
 import { useTranslations } from 'use-intl';
-import { LanguageSwitcher } from '@/app/_i18n/LanguageSwitcher';
 import { api } from '@/app/_lib/api';
 import { useErrorText } from '@/app/_lib/error-text';
 import { parseClaimFragment } from '@/app/_lib/owner-link';
+import { BrandBar } from './BrandBar';
 import { cx, ui } from './ui';
 
 type Failure = { kind: 'incomplete' } | { kind: 'refused'; error: unknown };
@@ -19,7 +19,6 @@ type Failure = { kind: 'incomplete' } | { kind: 'refused'; error: unknown };
 export function ClaimLink() {
   const router = useRouter();
   const t = useTranslations('projects.claim');
-  const common = useTranslations('common');
   const errorText = useErrorText();
   // The failure itself, not its text: switching the language re-renders it in the new one.
   const [failure, setFailure] = useState<Failure | null>(null);
@@ -54,12 +53,7 @@ export function ClaimLink() {
 
   return (
     <main className="mx-auto flex min-h-dvh max-w-md flex-col justify-center px-4 py-10">
-      <div className="mb-6 flex items-center justify-between gap-3">
-        <Link href="/" className="text-sm font-bold tracking-widest text-brand-600 uppercase">
-          {common('brand')}
-        </Link>
-        <LanguageSwitcher />
-      </div>
+      <BrandBar />
       <section className={ui.card}>
         {failure ? (
           <>

@@ -6,9 +6,9 @@ import { useRouter } from 'next/navigation';
 import { useTranslations } from 'use-intl';
 import { ApiError, api, type Ticket } from '@/app/_lib/api';
 import { useErrorText } from '@/app/_lib/error-text';
-import { LanguageSwitcher } from '@/app/_i18n/LanguageSwitcher';
 import { JoinForm } from './JoinForm';
 import { Workspace } from './Workspace';
+import { BrandBar } from './BrandBar';
 import { cx, ui } from './ui';
 
 /** Fixed demo project seeded by the server. */
@@ -24,7 +24,6 @@ type Gate =
 /** Signs this browser in to a project (ticket) or asks it to join, then shows the workspace. */
 export function ProjectGate({ slug, code }: { slug: string; code?: string }) {
   const t = useTranslations('project.gate');
-  const common = useTranslations('common');
   const errorText = useErrorText();
   const router = useRouter();
   const [gate, setGate] = useState<Gate>({ kind: 'loading' });
@@ -53,12 +52,7 @@ export function ProjectGate({ slug, code }: { slug: string; code?: string }) {
   const isDemo = slug === DEMO.slug;
   return (
     <main className="mx-auto flex min-h-dvh max-w-md flex-col justify-center px-4 py-10">
-      <div className="mb-6 flex items-center justify-between gap-3">
-        <Link href="/" className="text-sm font-bold tracking-widest text-brand-600 uppercase">
-          {common('brand')}
-        </Link>
-        <LanguageSwitcher />
-      </div>
+      <BrandBar />
       {gate.kind === 'loading' && (
         <p className="text-slate-600" role="status">
           {t('loading')}

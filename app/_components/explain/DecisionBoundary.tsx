@@ -7,7 +7,7 @@ import { datasetKey, datasetSplit } from '@/workers/ml/datasets';
 import { planeView, predictPoint, type PlaneEvaluation, type PlaneView } from '@/workers/ml/explain';
 import { cx } from '../ui';
 import { CSS, paintGrid } from './colors';
-import { useExplainWorker, useLatestEvaluation, type Evaluated } from './useExplain';
+import { ofRun, useExplainWorker, useLatestEvaluation, type Evaluated } from './useExplain';
 
 export interface DecisionBoundaryProps {
   /** The latest global model (useGlobalModel); null shows the empty state. */
@@ -51,7 +51,7 @@ export function DecisionBoundary({ model, plane: shared, maxSize = 360, showPoin
   const evaluated = shared ?? own;
   const spec = model?.spec ?? null;
   // Only a plane of this run's network is drawn (a late answer for the previous run is not).
-  const plane = model && evaluated.value && evaluated.key?.startsWith(`${model.runId}:`) ? evaluated.value : null;
+  const plane = ofRun(model, evaluated);
 
   const boxRef = useRef<HTMLDivElement>(null);
   const heatRef = useRef<HTMLCanvasElement>(null);

@@ -13,14 +13,23 @@ import { NeuronGrid } from './NeuronGrid';
 import { RunCurves } from './RunCurves';
 import { SamplePredictions } from './SamplePredictions';
 import { TryModel } from './TryModel';
-import { useExplainWorker, useLatestEvaluation } from './useExplain';
+import { ofRun, useExplainWorker, useLatestEvaluation } from './useExplain';
 
 const SAMPLES = 16;
+
+/** The held-out confusion counts and sample predictions of the latest MNIST model, from the explain worker. */
+function useDigitsEvaluation(model: GlobalModelView | null) {
+  const worker = useExplainWorker(true);
+  return useLatestEvaluation<DigitsEvaluation>(model, worker, async (w, m) => {
+    const { digits: value, ms } = await w.digits(m, SAMPLES);
+    return { value, ms };
+  });
+}
 
 function PlaneViews({ model }: { model: GlobalModelView | null }) {
   const t = useTranslations('explain');
   const plane = usePlaneEvaluation(model);
-  const shown = model && plane.key?.startsWith(`${model.runId}:`) ? plane.value : null;
+  const shown = ofRun(model, plane);
   return (
     <div className="grid grid-cols-1 gap-4 sm:grid-cols-[minmax(0,360px)_minmax(0,1fr)]">
       <DecisionBoundary model={model} plane={plane} />
@@ -36,12 +45,8 @@ function PlaneViews({ model }: { model: GlobalModelView | null }) {
 
 /** The held-out confusion matrix alone, evaluated in the explain worker (the projector's MNIST view). */
 export function ConfusionView({ model }: { model: GlobalModelView | null }) {
-  const worker = useExplainWorker(true);
-  const digits = useLatestEvaluation<DigitsEvaluation>(model, worker, async (w, m) => {
-    const { digits: value, ms } = await w.digits(m, SAMPLES);
-    return { value, ms };
-  });
-  const shown = model && digits.key?.startsWith(`${model.runId}:`) ? digits.value : null;
+  const digits = useDigitsEvaluation(model);
+  const shown = ofRun(model, digits);
   return (
     <div data-testid="confusion-view" data-model-key={shown ? digits.key : ''}>
       <ConfusionMatrix digits={shown} />
@@ -52,11 +57,8 @@ export function ConfusionView({ model }: { model: GlobalModelView | null }) {
 function DigitViews({ model }: { model: GlobalModelView | null }) {
   const t = useTranslations('explain');
   const worker = useExplainWorker(true);
-  const digits = useLatestEvaluation<DigitsEvaluation>(model, worker, async (w, m) => {
-    const { digits: value, ms } = await w.digits(m, SAMPLES);
-    return { value, ms };
-  });
-  const shown = model && digits.key?.startsWith(`${model.runId}:`) ? digits.value : null;
+  const digits = useDigitsEvaluation(model);
+  const shown = ofRun(model, digits);
   return (
     <div className="space-y-5" data-testid="digit-views" data-model-key={shown ? digits.key : ''} data-eval-ms={digits.computeMs?.toFixed(1) ?? ''}>
       {digits.error && <p className={ui.error}>{t('evalError', { message: digits.error })}</p>}

@@ -89,3 +89,8 @@ export function useLatestEvaluation<T>(
   }, [model, worker]);
   return state;
 }
+
+/** The evaluated value if it belongs to `model`'s run (a late answer for the previous run is not shown). */
+export function ofRun<T>(model: GlobalModelView | null, evaluated: Evaluated<T>): T | null {
+  return model && evaluated.key?.startsWith(`${model.runId}:`) ? evaluated.value : null;
+}
