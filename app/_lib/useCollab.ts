@@ -87,12 +87,15 @@ export function useCollab(slug: string, ticket: Ticket, options: CollabOptions =
 
     let lastPeers = '';
     let lastRoom = '';
+    let lastMembersRev: number | null = null;
     const readPeers = () => {
       const announced = readRoom(awareness);
       const roomKey = JSON.stringify(announced);
       if (roomKey !== lastRoom) {
         // The owner changed members (maybe renamed this one): a fresh ticket carries our name.
-        const membersChanged = lastRoom !== '' && announced !== null && announced.membersRev !== (JSON.parse(lastRoom) as RoomAwareness | null)?.membersRev;
+        const rev = announced?.membersRev ?? null;
+        const membersChanged = lastMembersRev !== null && rev !== null && rev !== lastMembersRev;
+        if (rev !== null) lastMembersRev = rev;
         lastRoom = roomKey;
         setRoom(announced);
         if (membersChanged && !watch) void refreshTicket();
