@@ -11,6 +11,7 @@ import {
   expandMask,
   readSum,
   scaleBitsFor,
+  subtractInto,
 } from '../../workers/ml/secagg';
 import { deriveSeed, generateRoundKeys, sealedShareBytes } from '../../workers/secagg-keys';
 import { SHARE_BYTES } from '../../workers/ml/shamir';
@@ -265,6 +266,28 @@ describe('secure aggregation: the server round', () => {
       const mask = await expandMask(seed, attempt.length);
       for (let i = 0; i < attempt.length; i++) attempt[i] = (attempt[i]! - mask[i]!) >>> 0; // A sorts first: it added these masks
     }
+    const read = Array.from(attempt.subarray(0, 2000), (v) => (v | 0) * 2 ** -scaleBits);
+    assert.ok(Math.abs(correlation(read, Array.from(contributions[0]!.delta))) < 0.1, 'A’s vector stays unreadable');
+  });
+
+  test('the strongest lie, "A dropped" told to everyone else, gets every pairwise seed of A, yet A’s own self-mask still hides its vector', async () => {
+    const random = rng(13);
+    const contributions = Array.from({ length: 4 }, () => ({ delta: randomDelta(2000, random), samples: 10, computeMs: 1, trainLoss: null, trainAccuracy: null }));
+    const { clients, clientIds, masked, shares, scaleBits } = await maskedRound(contributions);
+    const [a, b, c, d] = clientIds as [string, string, string, string];
+    const boxFor = (from: number, to: string) => ({ clientId: clientIds[from]!, box: shares[from]!.find((s) => s.clientId === to)!.box });
+    const toOthers = (to: number) => ({
+      type: 'secagg_reveal_request' as const, runId: 'run', round: 1, session: '1.1', survivors: [b, c, d], dropped: [a],
+      shares: [b, c, d].filter((id) => id !== clientIds[to]).map((id) => boxFor(clientIds.indexOf(id), clientIds[to]!)), deadlineMs: 1000,
+    });
+    const reveals = [await clients[1]!.reveal(toOthers(1)), await clients[2]!.reveal(toOthers(2)), await clients[3]!.reveal(toOthers(3))];
+    assert.ok(reveals.every((r) => !r.shares.some((s) => s.clientId === a)), 'no share of A’s self-mask comes with its seeds');
+    // Remove every pairwise mask of A: what is left is A's contribution plus its self-mask only.
+    const attempt = masked[0]!.slice();
+    for (const r of reveals) subtractInto(attempt, await expandMask(r.seeds.find((s) => s.clientId === a)!.seed, attempt.length));
+    const plain = contributionVector(contributions[0]!.delta, 10, null, null, scaleBits);
+    const differing = attempt.filter((v, i) => v !== plain[i]).length;
+    assert.ok(differing > 0.99 * attempt.length, `the self-mask still covers A’s values (${differing} of ${attempt.length} differ)`);
     const read = Array.from(attempt.subarray(0, 2000), (v) => (v | 0) * 2 ** -scaleBits);
     assert.ok(Math.abs(correlation(read, Array.from(contributions[0]!.delta))) < 0.1, 'A’s vector stays unreadable');
   });
