@@ -8,6 +8,7 @@ import { ApiError, api, type Ticket } from '@/app/_lib/api';
 import { useErrorText } from '@/app/_lib/error-text';
 import { JoinForm } from './JoinForm';
 import { Workspace } from './Workspace';
+import type { AccessChange } from '@/app/_lib/useCollab';
 import { BrandBar } from './BrandBar';
 import { cx, ui } from './ui';
 
@@ -16,7 +17,8 @@ const DEMO = { slug: 'demo', code: 'DEMO42' };
 
 type Gate =
   | { kind: 'loading' }
-  | { kind: 'join' }
+  /** `removed`: the owner just removed this browser's member (say so above the form). */
+  | { kind: 'join'; removed?: boolean }
   | { kind: 'missing' }
   | { kind: 'failed'; message: string }
   | { kind: 'member'; ticket: Ticket };
@@ -47,7 +49,12 @@ export function ProjectGate({ slug, code }: { slug: string; code?: string }) {
     void load();
   }, [load]);
 
-  if (gate.kind === 'member') return <Workspace slug={slug} ticket={gate.ticket} onRoleChanged={() => void load(true)} />;
+  if (gate.kind === 'member') {
+    // A role change keeps the workspace while a new ticket comes; otherwise the ticket request says
+    // what is left (401: join again; 404: the project is gone).
+    const onAccessChanged = (change: AccessChange) => (change === 'removed' ? setGate({ kind: 'join', removed: true }) : void load(change === 'role'));
+    return <Workspace slug={slug} ticket={gate.ticket} onAccessChanged={onAccessChanged} />;
+  }
 
   const isDemo = slug === DEMO.slug;
   return (
@@ -64,6 +71,11 @@ export function ProjectGate({ slug, code }: { slug: string; code?: string }) {
             {t('joinTitle')}
           </h1>
           <p className={cx(ui.hint, 'mt-1 mb-4')}>{t('joinText')}</p>
+          {gate.removed && (
+            <p className="mb-4 rounded-lg bg-amber-50 px-3 py-2 text-amber-900" role="alert" data-testid="removed-notice">
+              {t('removed')}
+            </p>
+          )}
           {isDemo && (
             <p className="mb-4 rounded-lg bg-brand-50 px-3 py-2 text-slate-700">
               {t.rich('demoHint', { code: DEMO.code, c: (chunks) => <code className="font-mono font-semibold tracking-wider text-brand-700">{chunks}</code> })}

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslations } from 'use-intl';
 import { api, type ProjectInfo, type Ticket } from '@/app/_lib/api';
-import { useCollab } from '@/app/_lib/useCollab';
+import { useCollab, type AccessChange } from '@/app/_lib/useCollab';
 import { useSpec } from '@/app/_lib/useSpec';
 import { useTraining } from '@/app/_lib/useTraining';
 import { useLocalData } from '@/app/_lib/useLocalData';
@@ -45,13 +45,13 @@ function WorkspaceGroup({ id, title, children }: { id: string; title: string; ch
 /**
  * A member's view of a project: shared spec editor, training, people and runs. Viewers watch
  * (read-only editor, no training worker); the owner also gets the classroom controls.
- * `onRoleChanged`: the server says this member's role changed; the gate fetches a new ticket.
+ * `onAccessChanged`: the server changed this member's access (role, removed, left, deleted); the gate decides what to show.
  */
-export function Workspace({ slug, ticket, onRoleChanged }: { slug: string; ticket: Ticket; onRoleChanged?: () => void }) {
+export function Workspace({ slug, ticket, onAccessChanged }: { slug: string; ticket: Ticket; onAccessChanged?: (change: AccessChange) => void }) {
   const t = useTranslations('project.workspace');
   const member = ticket.member;
   const isViewer = member.role === 'viewer';
-  const collab = useCollab(slug, ticket, { onRoleChanged });
+  const collab = useCollab(slug, ticket, { onAccessChanged });
   const snap = useSpec(collab.doc);
   const localData = useLocalData(slug);
   // Viewers never start a training worker: they only follow the room.

@@ -26,9 +26,22 @@ export interface Collab {
 export interface CollabOptions {
   /** Watch only (the projector): a read-only connection that publishes no presence. */
   watch?: boolean;
-  /** The server said this member's role changed: fetch a new ticket (it carries the new role). */
-  onRoleChanged?: () => void;
+  /**
+   * The server changed this member's access: 'role' (fetch a new ticket, it carries the new role),
+   * 'removed' by the owner, 'left' the project, or the project was 'deleted'. After the last three
+   * the connection stays closed.
+   */
+  onAccessChanged?: (change: AccessChange) => void;
 }
+
+export type AccessChange = 'role' | 'removed' | 'left' | 'deleted';
+
+/** Close codes that end this member's access for good, and what they mean. */
+const ACCESS_ENDED: Record<number, AccessChange> = {
+  [YJS_CLOSE.revoked.code]: 'removed',
+  [YJS_CLOSE.left.code]: 'left',
+  [YJS_CLOSE.project_deleted.code]: 'deleted',
+};
 
 /** Tickets live two minutes; refresh well before that so reconnects always carry a valid one. */
 const TICKET_REFRESH_MS = 60_000;
@@ -63,8 +76,8 @@ function readRoom(awareness: Awareness): RoomAwareness | null {
 /** The project's shared Yjs document over an authenticated websocket, with presence. */
 export function useCollab(slug: string, ticket: Ticket, options: CollabOptions = {}): Collab {
   const watch = options.watch === true;
-  const onRoleChanged = useRef(options.onRoleChanged);
-  onRoleChanged.current = options.onRoleChanged;
+  const onAccessChanged = useRef(options.onAccessChanged);
+  onAccessChanged.current = options.onAccessChanged;
   const [doc, setDoc] = useState<Y.Doc | null>(null);
   const [room, setRoom] = useState<RoomAwareness | null>(null);
   // Bumped when the server refused an edit: the local copy holds it, so start from a fresh one.
@@ -140,7 +153,14 @@ export function useCollab(slug: string, ticket: Ticket, options: CollabOptions =
         setGeneration((g) => g + 1);
         return;
       }
-      if (code === YJS_CLOSE.role_changed.code) onRoleChanged.current?.();
+      const ended = code === undefined ? undefined : ACCESS_ENDED[code];
+      if (ended) {
+        // No reconnecting with a ticket that no longer opens anything: the gate takes over.
+        provider.disconnect();
+        onAccessChanged.current?.(ended);
+        return;
+      }
+      if (code === YJS_CLOSE.role_changed.code) onAccessChanged.current?.('role');
       void refreshTicket();
     };
     provider.on('status', onStatus);

@@ -161,6 +161,17 @@ describe('classroom mode', () => {
     await workspace.getByTestId('lock-spec').click();
     await phoneA.getByTestId('read-only-notice').waitFor({ state: 'detached', timeout: 15_000 });
 
+    // The owner removes Student A: the phone says so and offers the join form; after a reload the
+    // owner's list no longer has them.
+    await rowA.getByTestId('admin-remove').click();
+    await rowA.getByTestId('admin-remove-confirm').click();
+    await phoneA.getByTestId('removed-notice').waitFor({ timeout: 15_000 });
+    assert.equal(await phoneA.locator('input[name="code"]').count(), 1, 'the join form is back');
+    await shot(phoneA, 'classroom-09-phone-removed');
+    await workspace.reload();
+    await workspace.getByTestId('admin-member').first().waitFor();
+    assert.deepEqual(await workspace.getByTestId('admin-member-name').allTextContents(), ['Bea']);
+
     // On a laptop-sized window the projector view still fits and reads well.
     await projector.setViewportSize({ width: 1280, height: 800 });
     await shot(projector, 'classroom-08-projector-laptop');
