@@ -68,6 +68,16 @@ function samplePatterns(points: PrivatePoint[], features: readonly (typeof FEATU
   return { bytes, texts };
 }
 
+/** Whether `text` holds `number` as a whole numeric token (no digit, dot or exponent sign glued to either side). */
+function numberIn(text: string, number: string): boolean {
+  for (let at = text.indexOf(number); at !== -1; at = text.indexOf(number, at + 1)) {
+    const before = text[at - 1] ?? '';
+    const after = text[at + number.length] ?? '';
+    if (!/[\d.]/.test(before) && !/[\d.eE]/.test(after)) return true;
+  }
+  return false;
+}
+
 /** Every pattern found in any frame (binary frames are searched as bytes and as text). */
 function leaks(frames: Frame[], patterns: ReturnType<typeof samplePatterns>): string[] {
   const found: string[] = [];
@@ -75,7 +85,8 @@ function leaks(frames: Frame[], patterns: ReturnType<typeof samplePatterns>): st
     const buf = typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame;
     const text = typeof frame === 'string' ? frame : frame.toString('latin1');
     for (const p of patterns.bytes) if (buf.includes(p.needle)) found.push(`frame ${n}: ${p.what}`);
-    for (const p of patterns.texts) if (text.includes(p.needle)) found.push(`frame ${n}: ${p.what}`);
+    // Text needles match whole numbers only: "1.2" is a sample in `"x":1.2`, not inside `"computeMs":81.20000001`.
+    for (const p of patterns.texts) if (numberIn(text, p.needle)) found.push(`frame ${n}: ${p.what}`);
   }
   return found;
 }
